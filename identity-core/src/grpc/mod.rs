@@ -1,0 +1,93 @@
+//! The gRPC border: identity.v1 services over the store. Protobuf input
+//! becomes domain types here (INVALID_ARGUMENT on bad input) and errors
+//! become statuses (via `From<Error> for Status`).
+
+mod groups;
+mod tenants;
+mod users;
+
+use proto::v1::PageRequest;
+use proto::v1::group_service_server::GroupServiceServer;
+use proto::v1::tenant_service_server::TenantServiceServer;
+use proto::v1::user_service_server::UserServiceServer;
+use tonic::Request;
+use tonic::service::Routes;
+
+use crate::domain::{TenantId, parse_version};
+use crate::error::{Error, Result};
+use crate::store::{Store, tenants as tenant_store};
+
+/// Largest page a List call returns; larger requests are clamped.
+pub const MAX_PAGE_SIZE: u32 = 1000;
+/// Page size when the caller sends none.
+pub const DEFAULT_PAGE_SIZE: u32 = 100;
+
+/// Every identity.v1 service, ready to serve.
+pub fn routes(store: Store) -> Routes {
+    Routes::new(UserServiceServer::new(users::Users {
+        store: store.clone(),
+    }))
+    .add_service(GroupServiceServer::new(groups::Groups {
+        store: store.clone(),
+    }))
+    .add_service(TenantServiceServer::new(tenants::Tenants { store }))
+}
+
+/// The tenant of the bearer token in the `authorization` metadata
+/// (`Bearer <token>`, or the bare token).
+async fn authenticate<T>(store: &Store, req: &Request<T>) -> Result<TenantId> {
+    let header = req
+        .metadata()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .ok_or(Error::Unauthenticated)?;
+    let token = bearer_token(header).ok_or(Error::Unauthenticated)?;
+    Ok(tenant_store::authenticate(store, token).await?.id)
+}
+
+/// Accepts `Bearer <token>` (scheme case-insensitive) and a bare token.
+pub fn bearer_token(header: &str) -> Option<&str> {
+    let header = header.trim();
+    let token = match header.split_once(' ') {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
+        Some(_) => return None,
+        None if header.eq_ignore_ascii_case("bearer") => return None,
+        None => header,
+    };
+    (!token.is_empty()).then_some(token)
+}
+
+/// (offset, limit) of a page request.
+fn page(p: Option<&PageRequest>) -> (u64, u64) {
+    match p {
+        None => (0, u64::from(DEFAULT_PAGE_SIZE)),
+        Some(p) => (p.offset, u64::from(p.page_size.min(MAX_PAGE_SIZE))),
+    }
+}
+
+/// Parses `expected_version`; a malformed one can never match.
+fn expected_version(v: Option<&str>) -> Result<Option<i64>> {
+    match v {
+        None => Ok(None),
+        Some(s) => parse_version(s)
+            .map(Some)
+            .ok_or_else(|| Error::VersionMismatch {
+                expected: s.to_owned(),
+                current: "unknown".to_owned(),
+            }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_and_bare_tokens_are_accepted() {
+        assert_eq!(bearer_token("Bearer abc"), Some("abc"));
+        assert_eq!(bearer_token("bearer  abc "), Some("abc"));
+        assert_eq!(bearer_token("abc"), Some("abc"));
+        assert_eq!(bearer_token("Basic abc"), None);
+        assert_eq!(bearer_token("Bearer "), None);
+    }
+}

@@ -1,0 +1,30 @@
+//! identity-core: owns tenants, credentials, users, groups and memberships,
+//! and serves them over gRPC (`identity.v1`). The only crate that touches
+//! SQL (in [`store`]).
+
+pub mod domain;
+pub mod error;
+pub mod grpc;
+pub mod store;
+
+use std::future::Future;
+
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+
+pub use store::Store;
+
+/// Serves identity.v1 on `listener` until `shutdown` resolves, then finishes
+/// the calls in flight.
+pub async fn run(
+    listener: TcpListener,
+    store: Store,
+    shutdown: impl Future<Output = ()> + Send,
+) -> anyhow::Result<()> {
+    let incoming = TcpListenerStream::new(listener);
+    tonic::transport::Server::builder()
+        .add_routes(grpc::routes(store))
+        .serve_with_incoming_shutdown(incoming, shutdown)
+        .await?;
+    Ok(())
+}

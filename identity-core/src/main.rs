@@ -1,0 +1,144 @@
+//! The `identity-core` binary: `serve`, `migrate`, `tenant create`.
+
+use std::path::Path;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use identity_core::Store;
+use identity_core::store::tenants;
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+
+/// The embedded default: a SQLite file under ./data/.
+const DEFAULT_DATABASE_URL: &str = "sqlite://data/identity.db?mode=rwc";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "identity-core",
+    version,
+    about = "Owns tenants, users and groups; serves identity.v1 over gRPC"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+struct Db {
+    /// Database URL: sqlite://path.db?mode=rwc (the default, under ./data/) or mysql://user:pass@host:3306/db.
+    #[arg(long, env = "IDENTITY_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    database_url: String,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Applies migrations, then serves gRPC until SIGTERM or SIGINT.
+    Serve {
+        #[command(flatten)]
+        db: Db,
+        /// Address to listen on.
+        #[arg(long, env = "IDENTITY_CORE_LISTEN", default_value = "127.0.0.1:50051")]
+        listen: String,
+    },
+    /// Applies pending migrations and exits.
+    Migrate {
+        #[command(flatten)]
+        db: Db,
+    },
+    /// Tenant administration.
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum TenantCommand {
+    /// Creates a tenant and its bearer token; prints the token alone on the last line.
+    Create {
+        /// Unique tenant name.
+        name: String,
+        #[command(flatten)]
+        db: Db,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Serve { db, listen } => {
+            let store = open(&db).await?;
+            let listener = TcpListener::bind(&listen)
+                .await
+                .with_context(|| format!("cannot listen on {listen}"))?;
+            tracing::info!(addr = %listener.local_addr()?, "identity-core listening");
+            identity_core::run(listener, store, shutdown_signal()).await?;
+            tracing::info!("identity-core stopped");
+        }
+        Command::Migrate { db } => {
+            open(&db).await?;
+            tracing::info!("migrations applied");
+        }
+        Command::Tenant {
+            command: TenantCommand::Create { name, db },
+        } => {
+            let store = open(&db).await?;
+            let (tenant, token) = tenants::create(&store, &name).await?;
+            println!("tenant {} created with id {}", tenant.name, tenant.id);
+            println!("bearer token (shown once; send it as 'Authorization: Bearer <token>'):");
+            println!("{token}");
+        }
+    }
+    Ok(())
+}
+
+/// Connects (creating the SQLite directory if needed) and migrates.
+async fn open(db: &Db) -> anyhow::Result<Store> {
+    let dir = sqlite_path(&db.database_url)
+        .and_then(|path| Path::new(path).parent())
+        .filter(|d| !d.as_os_str().is_empty());
+    if let Some(dir) = dir {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let store = Store::connect(&db.database_url)
+        .await
+        .context("cannot connect to the database")?;
+    store.migrate().await.context("cannot apply migrations")?;
+    Ok(store)
+}
+
+/// The file path of a `sqlite:` URL.
+fn sqlite_path(url: &str) -> Option<&str> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    (!path.is_empty() && path != ":memory:").then_some(path)
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+    tracing::info!("shutdown signal received, finishing requests in flight");
+}

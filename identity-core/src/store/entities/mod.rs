@@ -1,0 +1,9 @@
+//! SeaORM entities: the row types. Private to the storage module; nothing
+//! outside `store` sees a row.
+
+pub mod api_tokens;
+pub mod group_members;
+pub mod groups;
+pub mod tenants;
+pub mod user_values;
+pub mod users;

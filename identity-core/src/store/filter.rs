@@ -1,0 +1,726 @@
+//! The filter compiler: a protobuf `Filter` tree becomes one SQL condition
+//! (sea-query), on MySQL and SQLite alike. Nothing is filtered in memory.
+//!
+//! - Singular attributes are columns of `users` / `groups`. Case-insensitive
+//!   ones compare lower-cased: through the stored `*_lower` column where there
+//!   is one (indexed: userName, group displayName), else `LOWER(col)`.
+//! - Multi-valued attributes (`emails.value`, `emails[type eq "work"]`) become
+//!   `EXISTS` sub-queries on `user_values` (indexed on tenant, attr, value).
+//! - `members` of a group and `groups` of a user become `EXISTS` on
+//!   `group_members`.
+//! - Every comparison yields TRUE or FALSE, never NULL, so `not (…)` means
+//!   what it says on both backends.
+
+use proto::v1::{
+    CompareOp, Comparison, Filter, ValuePathFilter, filter::Expr as F, filter_value::Kind as V,
+};
+use sea_orm::EntityName;
+use sea_orm::sea_query::{
+    Alias, Condition, Expr, ExprTrait, Func, LikeExpr, Query, SelectStatement,
+};
+
+use super::entities::{group_members, groups, user_values, users};
+use super::time;
+use super::users::rows::{VALUE_KEY_CHARS, value_key};
+use crate::error::{Error, Result};
+
+/// Bound on the filter tree: identity-core serves internal callers too, so it
+/// does not trust the edge to have bounded it.
+const MAX_NODES: usize = 512;
+const MAX_DEPTH: usize = 64;
+
+const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:";
+
+/// What a filter can be evaluated on.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Resource {
+    User,
+    Group,
+}
+
+/// How values of an attribute compare.
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    /// Case-insensitive string; `lower` is a column holding the lower-cased
+    /// value, when there is one.
+    CiString {
+        lower: Option<&'static str>,
+    },
+    ExactString,
+    Bool,
+    /// Microseconds since the epoch; literals are RFC 3339 strings.
+    DateTime,
+}
+
+/// Where an attribute lives.
+#[derive(Clone, Copy, Debug)]
+enum Target {
+    /// A column of the resource's own table.
+    Column(&'static str, Kind),
+    /// A sub-attribute of a multi-valued user attribute (`user_values`).
+    Element {
+        attr: &'static str,
+        col: &'static str,
+        kind: Kind,
+    },
+    /// A group's members (`group_members.member_id` / `member_type`).
+    Member { col: &'static str },
+    /// The groups a user is a direct member of.
+    UserGroup,
+    /// A complex attribute as a whole (`name`, `manager`): only `pr`.
+    Complex(&'static [&'static str]),
+}
+
+const CI: Kind = Kind::CiString { lower: None };
+
+/// Compiles `filter` for `resource` into a condition on its table.
+pub fn compile(resource: Resource, filter: &Filter) -> Result<Condition> {
+    let mut budget = MAX_NODES;
+    let c = Compiler {
+        resource,
+        element: None,
+    };
+    Ok(Condition::all().add(c.node(filter, 0, &mut budget)?))
+}
+
+struct Compiler {
+    resource: Resource,
+    /// Inside a value path: the multi-valued attribute the names are relative to.
+    element: Option<&'static str>,
+}
+
+impl Compiler {
+    fn node(&self, f: &Filter, depth: usize, budget: &mut usize) -> Result<Expr> {
+        if depth > MAX_DEPTH {
+            return Err(Error::filter("", "the filter is nested too deeply"));
+        }
+        *budget = budget
+            .checked_sub(1)
+            .ok_or_else(|| Error::filter("", "the filter has too many terms"))?;
+        let Some(expr) = &f.expr else {
+            return Err(Error::filter("", "empty filter expression"));
+        };
+        match expr {
+            F::And(list) | F::Or(list) => {
+                if list.operands.is_empty() {
+                    return Err(Error::filter("", "and/or needs operands"));
+                }
+                let mut cond = if matches!(expr, F::And(_)) {
+                    Condition::all()
+                } else {
+                    Condition::any()
+                };
+                for op in &list.operands {
+                    cond = cond.add(self.node(op, depth + 1, budget)?);
+                }
+                Ok(cond.into())
+            }
+            F::Not(inner) => Ok(self.node(inner, depth + 1, budget)?.not()),
+            F::Compare(c) => self.compare(c),
+            F::Present(attr) => self.present(attr),
+            F::ValuePath(vp) => self.value_path(vp, depth, budget),
+        }
+    }
+
+    fn value_path(&self, vp: &ValuePathFilter, depth: usize, budget: &mut usize) -> Result<Expr> {
+        if self.element.is_some() {
+            return Err(Error::filter(&vp.attribute, "value paths cannot nest"));
+        }
+        let inner = vp
+            .filter
+            .as_ref()
+            .ok_or_else(|| Error::filter(&vp.attribute, "empty value filter"))?;
+        match (self.resource, vp.attribute.as_str()) {
+            (Resource::User, attr) => {
+                let attr = multi_valued(attr).ok_or_else(|| unknown(&vp.attribute))?;
+                let sub = Compiler {
+                    resource: self.resource,
+                    element: Some(attr),
+                };
+                let cond = sub.node(inner, depth + 1, budget)?;
+                Ok(Expr::exists(element_query(attr).and_where(cond).to_owned()))
+            }
+            (Resource::Group, "members") => {
+                let sub = Compiler {
+                    resource: self.resource,
+                    element: Some("members"),
+                };
+                let cond = sub.node(inner, depth + 1, budget)?;
+                Ok(Expr::exists(member_query().and_where(cond).to_owned()))
+            }
+            _ => Err(unknown(&vp.attribute)),
+        }
+    }
+
+    fn compare(&self, c: &Comparison) -> Result<Expr> {
+        let op = CompareOp::try_from(c.op).unwrap_or(CompareOp::Unspecified);
+        if op == CompareOp::Unspecified {
+            return Err(Error::filter(&c.attribute, "missing comparison operator"));
+        }
+        let value = c
+            .value
+            .as_ref()
+            .and_then(|v| v.kind.clone())
+            .ok_or_else(|| Error::filter(&c.attribute, "missing value"))?;
+        match self.target(&c.attribute)? {
+            Target::Column(col, kind) => {
+                compare_col(self.table(), col, kind, op, &value, &c.attribute)
+            }
+            Target::Element { attr, col, kind } => {
+                let cond = element_compare(col, kind, op, &value, &c.attribute)?;
+                Ok(match self.element {
+                    Some(_) => cond,
+                    None => Expr::exists(element_query(attr).and_where(cond).to_owned()),
+                })
+            }
+            Target::Member { col } => {
+                let cond = compare_col(
+                    group_members::Entity.table_name(),
+                    col,
+                    Kind::ExactString,
+                    op,
+                    &value,
+                    &c.attribute,
+                )?;
+                Ok(match self.element {
+                    Some(_) => cond,
+                    None => Expr::exists(member_query().and_where(cond).to_owned()),
+                })
+            }
+            Target::UserGroup => {
+                let cond = compare_col(
+                    group_members::Entity.table_name(),
+                    "group_id",
+                    Kind::ExactString,
+                    op,
+                    &value,
+                    &c.attribute,
+                )?;
+                Ok(Expr::exists(user_group_query().and_where(cond).to_owned()))
+            }
+            Target::Complex(_) => Err(Error::filter(
+                &c.attribute,
+                "a complex attribute supports only pr; compare a sub-attribute",
+            )),
+        }
+    }
+
+    fn present(&self, attribute: &str) -> Result<Expr> {
+        // A multi-valued attribute without sub-attribute is present when it has an element.
+        if self.element.is_none() {
+            if let (Resource::User, Some(attr)) = (self.resource, multi_valued(attribute)) {
+                return Ok(Expr::exists(element_query(attr)));
+            }
+            if self.resource == Resource::Group && attribute == "members" {
+                return Ok(Expr::exists(member_query()));
+            }
+            if self.resource == Resource::User && attribute == "groups" {
+                return Ok(Expr::exists(user_group_query()));
+            }
+        }
+        match self.target(attribute)? {
+            Target::Column(col, kind) => Ok(present_col(self.table(), col, kind)),
+            Target::Element { attr, col, kind } => {
+                let cond = present_col(user_values::Entity.table_name(), col, kind);
+                Ok(match self.element {
+                    Some(_) => cond,
+                    None => Expr::exists(element_query(attr).and_where(cond).to_owned()),
+                })
+            }
+            Target::Member { .. } => Ok(match self.element {
+                Some(_) => Expr::val(true).eq(true),
+                None => Expr::exists(member_query()),
+            }),
+            Target::UserGroup => Ok(Expr::exists(user_group_query())),
+            Target::Complex(cols) => {
+                let mut any = Condition::any();
+                for col in cols {
+                    any = any.add(present_col(self.table(), col, CI));
+                }
+                Ok(any.into())
+            }
+        }
+    }
+
+    fn table(&self) -> &'static str {
+        match self.resource {
+            Resource::User => users::Entity.table_name(),
+            Resource::Group => groups::Entity.table_name(),
+        }
+    }
+
+    /// Maps a canonical attribute name to where it is stored.
+    fn target(&self, attribute: &str) -> Result<Target> {
+        let found = match (self.resource, self.element) {
+            (Resource::User, Some(attr)) => element_target(attr, attribute),
+            (Resource::Group, Some(_)) => member_target(attribute),
+            (Resource::User, None) => user_target(attribute),
+            (Resource::Group, None) => group_target(attribute),
+        };
+        found.ok_or_else(|| unknown(attribute))
+    }
+}
+
+fn unknown(attribute: &str) -> Error {
+    Error::filter(attribute, "unknown or unfilterable attribute")
+}
+
+fn user_target(attribute: &str) -> Option<Target> {
+    use Target::Column as C;
+    let t = match attribute {
+        "id" => C("id", Kind::ExactString),
+        "externalId" => C("external_id", Kind::ExactString),
+        "userName" => C(
+            "user_name",
+            Kind::CiString {
+                lower: Some("user_name_lower"),
+            },
+        ),
+        "displayName" => C("display_name", CI),
+        "nickName" => C("nick_name", CI),
+        "profileUrl" => C("profile_url", CI),
+        "title" => C("title", CI),
+        "userType" => C("user_type", CI),
+        "preferredLanguage" => C("preferred_language", CI),
+        "locale" => C("locale", CI),
+        "timezone" => C("timezone", CI),
+        "active" => C("active", Kind::Bool),
+        "name" => Target::Complex(&[
+            "name_formatted",
+            "name_family_name",
+            "name_given_name",
+            "name_middle_name",
+            "name_honorific_prefix",
+            "name_honorific_suffix",
+        ]),
+        "name.formatted" => C("name_formatted", CI),
+        "name.familyName" => C("name_family_name", CI),
+        "name.givenName" => C("name_given_name", CI),
+        "name.middleName" => C("name_middle_name", CI),
+        "name.honorificPrefix" => C("name_honorific_prefix", CI),
+        "name.honorificSuffix" => C("name_honorific_suffix", CI),
+        "meta.created" => C("created_us", Kind::DateTime),
+        "meta.lastModified" => C("modified_us", Kind::DateTime),
+        "groups" | "groups.value" => Target::UserGroup,
+        other => {
+            if let Some(ext) = other.strip_prefix(ENTERPRISE) {
+                match ext {
+                    "employeeNumber" => C("employee_number", CI),
+                    "costCenter" => C("cost_center", CI),
+                    "organization" => C("organization", CI),
+                    "division" => C("division", CI),
+                    "department" => C("department", CI),
+                    "manager" => Target::Complex(&["manager_value", "manager_display_name"]),
+                    "manager.value" => C("manager_value", Kind::ExactString),
+                    "manager.displayName" => C("manager_display_name", CI),
+                    _ => return None,
+                }
+            } else {
+                let (attr, sub) = other.split_once('.').unwrap_or((other, "value"));
+                let attr = multi_valued(attr)?;
+                return element_target(attr, sub);
+            }
+        }
+    };
+    Some(t)
+}
+
+fn group_target(attribute: &str) -> Option<Target> {
+    use Target::Column as C;
+    Some(match attribute {
+        "id" => C("id", Kind::ExactString),
+        "externalId" => C("external_id", Kind::ExactString),
+        "displayName" => C(
+            "display_name",
+            Kind::CiString {
+                lower: Some("display_name_lower"),
+            },
+        ),
+        "meta.created" => C("created_us", Kind::DateTime),
+        "meta.lastModified" => C("modified_us", Kind::DateTime),
+        "members" | "members.value" => Target::Member { col: "member_id" },
+        "members.type" => Target::Member { col: "member_type" },
+        _ => return None,
+    })
+}
+
+fn member_target(sub: &str) -> Option<Target> {
+    match sub {
+        "value" => Some(Target::Member { col: "member_id" }),
+        "type" => Some(Target::Member { col: "member_type" }),
+        _ => None,
+    }
+}
+
+/// The canonical name of a multi-valued user attribute stored in `user_values`.
+fn multi_valued(attr: &str) -> Option<&'static str> {
+    use super::users::rows::*;
+    [
+        EMAILS,
+        PHONE_NUMBERS,
+        IMS,
+        PHOTOS,
+        ADDRESSES,
+        ENTITLEMENTS,
+        ROLES,
+        X509_CERTIFICATES,
+    ]
+    .into_iter()
+    .find(|a| *a == attr)
+}
+
+fn element_target(attr: &'static str, sub: &str) -> Option<Target> {
+    use super::users::rows::{ADDRESSES, PHOTOS, X509_CERTIFICATES};
+    let value_kind = if attr == PHOTOS || attr == X509_CERTIFICATES {
+        Kind::ExactString
+    } else {
+        Kind::CiString {
+            lower: Some("value_lower"),
+        }
+    };
+    let (col, kind) = match (attr == ADDRESSES, sub) {
+        (_, "type") => ("kind", CI),
+        (_, "primary") => ("is_primary", Kind::Bool),
+        (false, "value") => ("value", value_kind),
+        (false, "display") => ("display", CI),
+        (true, "formatted") => ("formatted", CI),
+        (true, "streetAddress") => ("street_address", CI),
+        (true, "locality") => ("locality", CI),
+        (true, "region") => ("region", CI),
+        (true, "postalCode") => ("postal_code", CI),
+        (true, "country") => ("country", CI),
+        _ => return None,
+    };
+    Some(Target::Element { attr, col, kind })
+}
+
+/// `SELECT 1 FROM user_values WHERE <same tenant and user> AND attr = ?`.
+fn element_query(attr: &str) -> SelectStatement {
+    let uv = user_values::Entity.table_name();
+    let u = users::Entity.table_name();
+    Query::select()
+        .expr(Expr::val(1))
+        .from(Alias::new(uv))
+        .and_where(
+            Expr::col((Alias::new(uv), user_values::Column::TenantId))
+                .equals((Alias::new(u), users::Column::TenantId)),
+        )
+        .and_where(
+            Expr::col((Alias::new(uv), user_values::Column::UserId))
+                .equals((Alias::new(u), users::Column::Id)),
+        )
+        .and_where(Expr::col((Alias::new(uv), user_values::Column::Attr)).eq(attr))
+        .to_owned()
+}
+
+/// `SELECT 1 FROM group_members WHERE <same tenant and group>`.
+fn member_query() -> SelectStatement {
+    let gm = group_members::Entity.table_name();
+    let g = groups::Entity.table_name();
+    Query::select()
+        .expr(Expr::val(1))
+        .from(Alias::new(gm))
+        .and_where(
+            Expr::col((Alias::new(gm), group_members::Column::TenantId))
+                .equals((Alias::new(g), groups::Column::TenantId)),
+        )
+        .and_where(
+            Expr::col((Alias::new(gm), group_members::Column::GroupId))
+                .equals((Alias::new(g), groups::Column::Id)),
+        )
+        .to_owned()
+}
+
+/// `SELECT 1 FROM group_members WHERE <same tenant> AND member_id = users.id`.
+fn user_group_query() -> SelectStatement {
+    let gm = group_members::Entity.table_name();
+    let u = users::Entity.table_name();
+    Query::select()
+        .expr(Expr::val(1))
+        .from(Alias::new(gm))
+        .and_where(
+            Expr::col((Alias::new(gm), group_members::Column::TenantId))
+                .equals((Alias::new(u), users::Column::TenantId)),
+        )
+        .and_where(
+            Expr::col((Alias::new(gm), group_members::Column::MemberId))
+                .equals((Alias::new(u), users::Column::Id)),
+        )
+        .to_owned()
+}
+
+fn element_compare(
+    col: &'static str,
+    kind: Kind,
+    op: CompareOp,
+    value: &V,
+    attribute: &str,
+) -> Result<Expr> {
+    let uv = user_values::Entity.table_name();
+    // value_lower holds at most VALUE_KEY_CHARS characters: an equality on a
+    // longer literal also checks the full value.
+    if let (Kind::CiString { lower: Some(_) }, V::StringValue(s), CompareOp::Eq | CompareOp::Ne) =
+        (kind, value, op)
+        && s.chars().count() > VALUE_KEY_CHARS
+    {
+        {
+            let full = Expr::expr(Func::lower(Expr::col((Alias::new(uv), Alias::new(col)))))
+                .eq(s.to_lowercase());
+            let eq = Condition::all()
+                .add(Expr::col((Alias::new(uv), Alias::new("value_lower"))).eq(value_key(s)))
+                .add(full);
+            let eq: Expr = eq.into();
+            return Ok(if op == CompareOp::Eq { eq } else { eq.not() });
+        }
+    }
+    compare_col(uv, col, kind, op, value, attribute)
+}
+
+/// `col IS NOT NULL` (and non-empty for strings).
+fn present_col(table: &'static str, col: &'static str, kind: Kind) -> Expr {
+    let c = Expr::col((Alias::new(table), Alias::new(col)));
+    match kind {
+        Kind::CiString { .. } | Kind::ExactString => c.clone().is_not_null().and(c.ne("")),
+        Kind::Bool | Kind::DateTime => c.is_not_null(),
+    }
+}
+
+fn compare_col(
+    table: &'static str,
+    col: &'static str,
+    kind: Kind,
+    op: CompareOp,
+    value: &V,
+    attribute: &str,
+) -> Result<Expr> {
+    let column = Expr::col((Alias::new(table), Alias::new(col)));
+    if let V::NullValue(_) = value {
+        return match op {
+            CompareOp::Eq => Ok(column.is_null()),
+            CompareOp::Ne => Ok(column.is_not_null()),
+            _ => Err(Error::filter(
+                attribute,
+                "null can only be compared with eq or ne",
+            )),
+        };
+    }
+    let (lhs, rhs): (Expr, sea_orm::Value) = match kind {
+        Kind::CiString { lower } => {
+            let s = string_literal(value, attribute)?.to_lowercase();
+            // value_lower is cut to VALUE_KEY_CHARS: only eq, ne and sw may
+            // use it; the other operators read the full value.
+            let truncated_key = lower == Some("value_lower");
+            let lhs = match lower {
+                Some(lc)
+                    if !truncated_key
+                        || matches!(op, CompareOp::Eq | CompareOp::Ne | CompareOp::Sw) =>
+                {
+                    Expr::col((Alias::new(table), Alias::new(lc)))
+                }
+                _ => Expr::expr(Func::lower(column.clone())),
+            };
+            (lhs, s.into())
+        }
+        Kind::ExactString => (
+            column.clone(),
+            string_literal(value, attribute)?.to_owned().into(),
+        ),
+        Kind::Bool => {
+            let b = match value {
+                V::BoolValue(b) => *b,
+                V::StringValue(s) if s.eq_ignore_ascii_case("true") => true,
+                V::StringValue(s) if s.eq_ignore_ascii_case("false") => false,
+                _ => return Err(Error::filter(attribute, "expects true or false")),
+            };
+            if !matches!(op, CompareOp::Eq | CompareOp::Ne) {
+                return Err(Error::filter(
+                    attribute,
+                    "a boolean supports only eq, ne and pr",
+                ));
+            }
+            (column.clone(), b.into())
+        }
+        Kind::DateTime => {
+            let s = string_literal(value, attribute)?;
+            let us = time::parse_rfc3339(s).ok_or_else(|| {
+                Error::filter(attribute, format!("{s:?} is not an RFC 3339 dateTime"))
+            })?;
+            if matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew) {
+                return Err(Error::filter(
+                    attribute,
+                    "a dateTime supports eq, ne, gt, ge, lt, le and pr",
+                ));
+            }
+            (column.clone(), us.into())
+        }
+    };
+    let not_null = column.is_not_null();
+    let cmp = match op {
+        CompareOp::Eq => lhs.eq(rhs),
+        CompareOp::Ne => return Ok(not_null.clone().and(lhs.eq(rhs)).not()),
+        CompareOp::Gt => lhs.gt(rhs),
+        CompareOp::Ge => lhs.gte(rhs),
+        CompareOp::Lt => lhs.lt(rhs),
+        CompareOp::Le => lhs.lte(rhs),
+        CompareOp::Co | CompareOp::Sw | CompareOp::Ew => {
+            let sea_orm::Value::String(Some(s)) = rhs else {
+                return Err(Error::filter(attribute, "co, sw and ew apply to strings"));
+            };
+            let esc = escape_like(&s);
+            let pattern = match op {
+                CompareOp::Co => format!("%{esc}%"),
+                CompareOp::Sw => format!("{esc}%"),
+                _ => format!("%{esc}"),
+            };
+            lhs.like(LikeExpr::new(pattern).escape('\\'))
+        }
+        CompareOp::Unspecified => {
+            return Err(Error::filter(attribute, "missing comparison operator"));
+        }
+    };
+    Ok(not_null.and(cmp))
+}
+
+fn string_literal<'v>(value: &'v V, attribute: &str) -> Result<&'v str> {
+    match value {
+        V::StringValue(s) => Ok(s),
+        _ => Err(Error::filter(attribute, "expects a string")),
+    }
+}
+
+fn escape_like(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proto::v1::{FilterList, FilterValue};
+    use sea_orm::sea_query::{MysqlQueryBuilder, SqliteQueryBuilder};
+
+    fn string_value(s: &str) -> FilterValue {
+        FilterValue {
+            kind: Some(V::StringValue(s.to_owned())),
+        }
+    }
+
+    fn cmp(attr: &str, op: CompareOp, v: &str) -> Filter {
+        Filter {
+            expr: Some(F::Compare(Comparison {
+                attribute: attr.into(),
+                op: op as i32,
+                value: Some(string_value(v)),
+            })),
+        }
+    }
+
+    fn sql(resource: Resource, f: &Filter) -> (String, String) {
+        let cond = compile(resource, f).unwrap_or_else(|e| panic!("{e}"));
+        let q = Query::select()
+            .expr(Expr::val(1))
+            .from(Alias::new("users"))
+            .cond_where(cond)
+            .to_owned();
+        (
+            q.to_string(MysqlQueryBuilder),
+            q.to_string(SqliteQueryBuilder),
+        )
+    }
+
+    #[test]
+    fn user_name_eq_uses_the_lower_cased_column() {
+        let (my, _) = sql(
+            Resource::User,
+            &cmp("userName", CompareOp::Eq, "JANE@X.COM"),
+        );
+        assert!(
+            my.contains("`users`.`user_name_lower` = 'jane@x.com'"),
+            "{my}"
+        );
+    }
+
+    #[test]
+    fn a_value_path_becomes_one_exists_on_user_values() {
+        let inner = Filter {
+            expr: Some(F::And(FilterList {
+                operands: vec![
+                    cmp("type", CompareOp::Eq, "work"),
+                    cmp("value", CompareOp::Eq, "A@x.com"),
+                ],
+            })),
+        };
+        let f = Filter {
+            expr: Some(F::ValuePath(Box::new(ValuePathFilter {
+                attribute: "emails".into(),
+                filter: Some(Box::new(inner)),
+            }))),
+        };
+        let (my, lite) = sql(Resource::User, &f);
+        assert_eq!(my.matches("EXISTS").count(), 1, "{my}");
+        assert!(
+            my.contains("`user_values`.`value_lower` = 'a@x.com'"),
+            "{my}"
+        );
+        assert!(
+            lite.contains("\"user_values\".\"attr\" = 'emails'"),
+            "{lite}"
+        );
+    }
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        let (my, lite) = sql(Resource::User, &cmp("externalId", CompareOp::Co, "50%_off"));
+        assert!(my.contains("LIKE '%50\\\\%\\\\_off%' ESCAPE"), "{my}");
+        assert!(lite.contains("ESCAPE '\\'"), "{lite}");
+    }
+
+    #[test]
+    fn unknown_attributes_are_invalid_filters() {
+        assert!(matches!(
+            compile(Resource::User, &cmp("nope", CompareOp::Eq, "x")),
+            Err(Error::InvalidFilter { .. })
+        ));
+        assert!(matches!(
+            compile(Resource::Group, &cmp("userName", CompareOp::Eq, "x")),
+            Err(Error::InvalidFilter { .. })
+        ));
+    }
+
+    #[test]
+    fn ordering_a_boolean_is_an_invalid_filter() {
+        let f = Filter {
+            expr: Some(F::Compare(Comparison {
+                attribute: "active".into(),
+                op: CompareOp::Gt as i32,
+                value: Some(FilterValue {
+                    kind: Some(V::BoolValue(true)),
+                }),
+            })),
+        };
+        assert!(matches!(
+            compile(Resource::User, &f),
+            Err(Error::InvalidFilter { .. })
+        ));
+    }
+
+    #[test]
+    fn a_deep_tree_is_rejected_without_overflowing() {
+        let mut f = cmp("userName", CompareOp::Eq, "x");
+        for _ in 0..10_000 {
+            f = Filter {
+                expr: Some(F::Not(Box::new(f))),
+            };
+        }
+        assert!(matches!(
+            compile(Resource::User, &f),
+            Err(Error::InvalidFilter { .. })
+        ));
+    }
+}

@@ -1,0 +1,298 @@
+//! The user store: create, read, list (filtered in SQL), replace, modify,
+//! delete. A user is one `users` row plus its `user_values` rows.
+
+pub(crate) mod rows;
+
+use std::collections::HashMap;
+
+use proto::v1::{Filter, GroupRef, User};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityName, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, SqlErr,
+};
+
+use super::entities::{group_members, groups, user_values, users};
+use super::filter::{self, Resource};
+use super::scoped::Scoped;
+use super::{Store, in_tx, time};
+use crate::domain::{ResourceId, TenantId, ValidUser};
+use crate::error::{Error, Result};
+
+const KIND: &str = "User";
+
+/// Creates a user; `ALREADY_EXISTS` when its userName is taken.
+pub async fn create(store: &Store, tenant: &TenantId, user: ValidUser) -> Result<User> {
+    let id = ResourceId::generate();
+    let now = time::now_us();
+    in_tx(store, |txn| {
+        let (tenant, id, user) = (tenant.clone(), id.clone(), user.clone());
+        Box::pin(async move {
+            users::Entity::insert(rows::user_row(
+                tenant.as_str(),
+                id.as_str(),
+                &user,
+                1,
+                now,
+                now,
+            ))
+            .exec_without_returning(txn)
+            .await
+            .map_err(unique_user_name)?;
+            insert_values(txn, tenant.as_str(), id.as_str(), &user).await?;
+            load_one(txn, &tenant, &id).await
+        })
+    })
+    .await
+}
+
+/// Reads one user.
+pub async fn get(store: &Store, tenant: &TenantId, id: &ResourceId) -> Result<User> {
+    load_one(store.conn(), tenant, id).await
+}
+
+/// One page of the users matching `filter`, in id (= creation) order, and
+/// the number of matches.
+pub async fn list(
+    store: &Store,
+    tenant: &TenantId,
+    filter: Option<&Filter>,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<User>, u64)> {
+    let mut query = users::Entity::find_in(tenant);
+    if let Some(f) = filter {
+        query = query.filter(filter::compile(Resource::User, f)?);
+    }
+    let total = query.clone().count(store.conn()).await?;
+    if limit == 0 || offset >= total {
+        return Ok((Vec::new(), total));
+    }
+    let page = query
+        .order_by_asc(users::Column::Id)
+        .offset(offset)
+        .limit(limit)
+        .all(store.conn())
+        .await?;
+    Ok((assemble(store.conn(), tenant, page).await?, total))
+}
+
+/// Replaces every writable attribute of a user (SCIM PUT).
+pub async fn replace(
+    store: &Store,
+    tenant: &TenantId,
+    id: &ResourceId,
+    user: ValidUser,
+    expected: Option<i64>,
+) -> Result<User> {
+    modify(store, tenant, id, expected, move |_| Ok(user.clone())).await
+}
+
+/// Read-modify-write in one transaction: `change` gets the stored user and
+/// returns its new state. The stored row is locked (MySQL) or the write
+/// conflicts (SQLite) so no concurrent change is lost; `expected` is the
+/// caller's optimistic version check.
+pub async fn modify<F>(
+    store: &Store,
+    tenant: &TenantId,
+    id: &ResourceId,
+    expected: Option<i64>,
+    change: F,
+) -> Result<User>
+where
+    F: Fn(User) -> Result<ValidUser> + Send + Sync + 'static,
+{
+    let change = std::sync::Arc::new(change);
+    in_tx(store, |txn| {
+        let (tenant, id, change) = (tenant.clone(), id.clone(), change.clone());
+        Box::pin(async move {
+            let row = users::Entity::find_in(&tenant)
+                .filter(users::Column::Id.eq(id.as_str()))
+                .lock_exclusive()
+                .one(txn)
+                .await?
+                .ok_or_else(|| not_found(&id))?;
+            if let Some(exp) = expected
+                && exp != row.version
+            {
+                return Err(Error::VersionMismatch {
+                    expected: exp.to_string(),
+                    current: row.version.to_string(),
+                });
+            }
+            let (version, created) = (row.version, row.created_us);
+            let current = assemble(txn, &tenant, vec![row])
+                .await?
+                .pop()
+                .ok_or_else(|| not_found(&id))?;
+            let next = change(current)?;
+            let new_row = rows::user_row(
+                tenant.as_str(),
+                id.as_str(),
+                &next,
+                version + 1,
+                created,
+                time::now_us(),
+            );
+            let updated = users::Entity::update_in(&tenant)
+                .set(new_row)
+                .filter(users::Column::Id.eq(id.as_str()))
+                .filter(users::Column::Version.eq(version))
+                .exec(txn)
+                .await
+                .map_err(unique_user_name)?;
+            if updated.rows_affected == 0 {
+                return Err(Error::Conflict);
+            }
+            user_values::Entity::delete_in(&tenant)
+                .filter(user_values::Column::UserId.eq(id.as_str()))
+                .exec(txn)
+                .await?;
+            insert_values(txn, tenant.as_str(), id.as_str(), &next).await?;
+            load_one(txn, &tenant, &id).await
+        })
+    })
+    .await
+}
+
+/// Deletes a user, its values and its memberships; the groups it left get a
+/// new version.
+pub async fn delete(store: &Store, tenant: &TenantId, id: &ResourceId) -> Result<()> {
+    in_tx(store, |txn| {
+        let (tenant, id) = (tenant.clone(), id.clone());
+        Box::pin(async move {
+            let deleted = users::Entity::delete_in(&tenant)
+                .filter(users::Column::Id.eq(id.as_str()))
+                .exec(txn)
+                .await?;
+            if deleted.rows_affected == 0 {
+                return Err(not_found(&id));
+            }
+            super::groups::forget_member(txn, &tenant, &id).await?;
+            user_values::Entity::delete_in(&tenant)
+                .filter(user_values::Column::UserId.eq(id.as_str()))
+                .exec(txn)
+                .await?;
+            Ok(())
+        })
+    })
+    .await
+}
+
+fn not_found(id: &ResourceId) -> Error {
+    Error::NotFound {
+        kind: KIND,
+        id: id.as_str().to_owned(),
+    }
+}
+
+/// The only unique key a user write can break (the id is ours) is userName.
+fn unique_user_name(e: sea_orm::DbErr) -> Error {
+    match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => Error::Uniqueness { field: "userName" },
+        _ => Error::Database(e),
+    }
+}
+
+async fn insert_values(
+    txn: &DatabaseTransaction,
+    tenant: &str,
+    id: &str,
+    user: &ValidUser,
+) -> Result<()> {
+    let values = rows::value_rows(tenant, id, user);
+    if !values.is_empty() {
+        user_values::Entity::insert_many(values)
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn load_one<C: ConnectionTrait>(
+    conn: &C,
+    tenant: &TenantId,
+    id: &ResourceId,
+) -> Result<User> {
+    let row = users::Entity::find_in(tenant)
+        .filter(users::Column::Id.eq(id.as_str()))
+        .one(conn)
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    assemble(conn, tenant, vec![row])
+        .await?
+        .pop()
+        .ok_or_else(|| not_found(id))
+}
+
+/// Turns `users` rows into Users: two more queries for the whole page (their
+/// values, their groups), never one per user.
+async fn assemble<C: ConnectionTrait>(
+    conn: &C,
+    tenant: &TenantId,
+    page: Vec<users::Model>,
+) -> Result<Vec<User>> {
+    let ids: Vec<String> = page.iter().map(|r| r.id.clone()).collect();
+    let mut values: HashMap<String, Vec<user_values::Model>> = HashMap::new();
+    for v in user_values::Entity::find_in(tenant)
+        .filter(user_values::Column::UserId.is_in(ids.clone()))
+        .order_by_asc(user_values::Column::UserId)
+        .order_by_asc(user_values::Column::Attr)
+        .order_by_asc(user_values::Column::Ordinal)
+        .all(conn)
+        .await?
+    {
+        values.entry(v.user_id.clone()).or_default().push(v);
+    }
+    let mut groups = groups_of(conn, tenant, &ids).await?;
+    Ok(page
+        .into_iter()
+        .map(|row| {
+            let v = values.remove(&row.id).unwrap_or_default();
+            let g = groups.remove(&row.id).unwrap_or_default();
+            rows::to_proto(row, v, g)
+        })
+        .collect())
+}
+
+/// The direct groups of each of `ids`: one indexed join.
+async fn groups_of<C: ConnectionTrait>(
+    conn: &C,
+    tenant: &TenantId,
+    ids: &[String],
+) -> Result<HashMap<String, Vec<GroupRef>>> {
+    let gm = Alias::new(group_members::Entity.table_name());
+    let g = Alias::new(groups::Entity.table_name());
+    let stmt = Query::select()
+        .column((gm.clone(), group_members::Column::MemberId))
+        .column((g.clone(), groups::Column::Id))
+        .column((g.clone(), groups::Column::DisplayName))
+        .from(gm.clone())
+        .inner_join(
+            g.clone(),
+            Expr::col((g.clone(), groups::Column::TenantId))
+                .equals((gm.clone(), group_members::Column::TenantId))
+                .and(
+                    Expr::col((g.clone(), groups::Column::Id))
+                        .equals((gm.clone(), group_members::Column::GroupId)),
+                ),
+        )
+        .and_where(Expr::col((gm.clone(), group_members::Column::TenantId)).eq(tenant.as_str()))
+        .and_where(
+            Expr::col((gm.clone(), group_members::Column::MemberId)).is_in(ids.iter().cloned()),
+        )
+        .order_by((g.clone(), groups::Column::Id), sea_orm::Order::Asc)
+        .to_owned();
+    let mut out: HashMap<String, Vec<GroupRef>> = HashMap::new();
+    for row in conn.query_all(&stmt).await? {
+        let member: String = row.try_get_by_index(0)?;
+        let value: String = row.try_get_by_index(1)?;
+        let display: String = row.try_get_by_index(2)?;
+        out.entry(member).or_default().push(GroupRef {
+            value,
+            display,
+            r#type: "direct".to_owned(),
+        });
+    }
+    Ok(out)
+}

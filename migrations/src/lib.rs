@@ -1,0 +1,25 @@
+//! SeaORM migrations of identity-core's database, one `Migrator` for MySQL /
+//! MariaDB and SQLite. Forward-only; each step must be safe to deploy while
+//! the previous release still runs (expand, then contract in a later step).
+//!
+//! Rules every table follows (so the schema runs on a Galera cluster):
+//! a primary key, InnoDB, utf8mb4 with binary collation on MySQL (string
+//! comparisons mean the same on both backends; case-insensitive matching uses
+//! the `*_lower` columns, which identity-core fills), and timestamps as
+//! microseconds since the Unix epoch in BIGINT columns.
+
+pub use sea_orm_migration::MigratorTrait;
+use sea_orm_migration::prelude::*;
+
+mod ddl;
+mod m20261129_000001_foundation;
+
+/// Applies the migrations in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261129_000001_foundation::Migration)]
+    }
+}

@@ -1,0 +1,33 @@
+//! Compiles `identity/v1/*.proto` with a vendored `protoc`, so no system
+//! install is needed.
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let protoc = protoc_bin_vendored::protoc_bin_path()?;
+    let include = protoc_bin_vendored::include_path()?;
+    // Setting the variables is how prost-build finds protoc and the
+    // well-known types; build scripts run single-threaded.
+    unsafe_env(&protoc, &include);
+    let protos = [
+        "identity/v1/common.proto",
+        "identity/v1/users.proto",
+        "identity/v1/groups.proto",
+        "identity/v1/tenants.proto",
+    ];
+    for p in protos {
+        println!("cargo:rerun-if-changed={p}");
+    }
+    tonic_prost_build::configure()
+        .protoc_arg("--experimental_allow_proto3_optional")
+        .compile_protos(&protos, &["."])?;
+    Ok(())
+}
+
+#[allow(unsafe_code)]
+fn unsafe_env(protoc: &std::path::Path, include: &std::path::Path) {
+    // SAFETY: build scripts are single-threaded; nothing reads the
+    // environment concurrently.
+    unsafe {
+        std::env::set_var("PROTOC", protoc);
+        std::env::set_var("PROTOC_INCLUDE", include);
+    }
+}

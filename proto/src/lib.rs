@@ -1,0 +1,15 @@
+//! The `identity.v1` wire contract, generated from `proto/identity/v1/*.proto`.
+//! Plain data and client/server stubs; no logic lives here.
+
+/// Generated messages and services of package `identity.v1`.
+pub mod identity {
+    pub mod v1 {
+        #![allow(clippy::all, clippy::pedantic, missing_docs)]
+        tonic::include_proto!("identity.v1");
+    }
+}
+
+pub use identity::v1;
+
+/// `google.rpc.ErrorInfo.domain` of every error identity-core returns.
+pub const ERROR_DOMAIN: &str = "identity.v1";

@@ -1,0 +1,47 @@
+//! The edge's configuration, parsed once in `main` (or built by tests).
+
+use clap::Parser;
+
+/// scim-edge settings.
+#[derive(Parser, Debug, Clone)]
+#[command(
+    name = "scim-edge",
+    version,
+    about = "Stateless SCIM 2.0 endpoint (/scim/v2) in front of identity-core"
+)]
+pub struct Config {
+    /// identity-core's gRPC address.
+    #[arg(
+        long,
+        env = "IDENTITY_CORE_URL",
+        default_value = "http://127.0.0.1:50051"
+    )]
+    pub core_url: String,
+    /// Address to listen on.
+    #[arg(long, env = "SCIM_EDGE_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Public base URL of the SCIM endpoint as clients see it (e.g.
+    /// https://app.example.com/scim/v2), used in `meta.location` and
+    /// `Location`. Without it the request's Host (and X-Forwarded-Proto) decide.
+    #[arg(long, env = "SCIM_EDGE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Largest request body accepted, in bytes (larger: 413).
+    #[arg(long, env = "SCIM_EDGE_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Deadline of each call to identity-core, in seconds.
+    #[arg(long, env = "SCIM_EDGE_CORE_TIMEOUT_SECS", default_value_t = 30)]
+    pub core_timeout_secs: u64,
+}
+
+impl Config {
+    /// Defaults pointing at `core_url`: what tests and embedders start from.
+    pub fn for_core(core_url: impl Into<String>) -> Self {
+        Self {
+            core_url: core_url.into(),
+            listen: "127.0.0.1:0".to_owned(),
+            public_url: None,
+            max_body_bytes: 1024 * 1024,
+            core_timeout_secs: 30,
+        }
+    }
+}

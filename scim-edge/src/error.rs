@@ -1,0 +1,180 @@
+//! `ScimError`: every failure the edge answers with, rendered once as an
+//! RFC 7644 §3.12 error body, and the one conversion from a gRPC status.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use tonic::Code;
+use tonic_types::StatusExt;
+
+use crate::response::SCIM_CONTENT_TYPE;
+use crate::schema::ERROR;
+
+/// RFC 7644 §3.12 `scimType` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScimType {
+    InvalidFilter,
+    TooMany,
+    Uniqueness,
+    Mutability,
+    InvalidSyntax,
+    InvalidPath,
+    NoTarget,
+    InvalidValue,
+    InvalidVers,
+    Sensitive,
+}
+
+impl ScimType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidFilter => "invalidFilter",
+            Self::TooMany => "tooMany",
+            Self::Uniqueness => "uniqueness",
+            Self::Mutability => "mutability",
+            Self::InvalidSyntax => "invalidSyntax",
+            Self::InvalidPath => "invalidPath",
+            Self::NoTarget => "noTarget",
+            Self::InvalidValue => "invalidValue",
+            Self::InvalidVers => "invalidVers",
+            Self::Sensitive => "sensitive",
+        }
+    }
+}
+
+/// An error response: HTTP status, optional scimType, human detail.
+#[derive(Debug, Clone)]
+pub struct ScimError {
+    pub status: StatusCode,
+    pub scim_type: Option<ScimType>,
+    pub detail: String,
+    /// Seconds for a `Retry-After` header (503 when the core is unreachable).
+    pub retry_after: Option<u32>,
+}
+
+impl ScimError {
+    pub fn new(status: StatusCode, scim_type: Option<ScimType>, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            scim_type,
+            detail: detail.into(),
+            retry_after: None,
+        }
+    }
+
+    /// 400 with a scimType.
+    pub fn bad_request(scim_type: ScimType, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, Some(scim_type), detail)
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, None, detail)
+    }
+
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, None, detail)
+    }
+
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            None,
+            "method not allowed on this endpoint",
+        )
+    }
+
+    pub fn invalid_value(detail: impl Into<String>) -> Self {
+        Self::bad_request(ScimType::InvalidValue, detail)
+    }
+
+    pub fn invalid_syntax(detail: impl Into<String>) -> Self {
+        Self::bad_request(ScimType::InvalidSyntax, detail)
+    }
+}
+
+impl IntoResponse for ScimError {
+    fn into_response(self) -> Response {
+        let mut body = json!({
+            "schemas": [ERROR],
+            "status": self.status.as_u16().to_string(),
+            "detail": self.detail,
+        });
+        if let Some(t) = self.scim_type {
+            body["scimType"] = json!(t.as_str());
+        }
+        let mut resp = (self.status, body.to_string()).into_response();
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(SCIM_CONTENT_TYPE),
+        );
+        if self.status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"scim\""),
+            );
+        }
+        if let Some(secs) = self.retry_after {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        resp
+    }
+}
+
+/// The one mapping from identity-core's statuses (code + ErrorInfo reason)
+/// to SCIM errors. Internal details are logged here, never sent.
+impl From<tonic::Status> for ScimError {
+    fn from(status: tonic::Status) -> Self {
+        let reason = status
+            .get_details_error_info()
+            .map(|i| i.reason)
+            .unwrap_or_default();
+        let message = status.message().to_owned();
+        match (status.code(), reason.as_str()) {
+            (Code::Unauthenticated, _) => Self::unauthorized("missing or invalid bearer token"),
+            (Code::NotFound, _) => Self::not_found(message),
+            (Code::AlreadyExists, _) => {
+                Self::new(StatusCode::CONFLICT, Some(ScimType::Uniqueness), message)
+            }
+            (Code::InvalidArgument, "INVALID_FILTER") => {
+                Self::bad_request(ScimType::InvalidFilter, message)
+            }
+            (Code::InvalidArgument, _) => Self::invalid_value(message),
+            (Code::Aborted, "VERSION_MISMATCH") | (Code::FailedPrecondition, _) => Self::new(
+                StatusCode::PRECONDITION_FAILED,
+                None,
+                "the resource has changed since the given ETag (If-Match)",
+            ),
+            (Code::Aborted, _) => Self::new(
+                StatusCode::CONFLICT,
+                None,
+                "the resource is being changed concurrently; retry",
+            ),
+            (Code::Unavailable, _) => {
+                tracing::warn!(error = %message, "identity-core unavailable");
+                let mut e = Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    None,
+                    "the service is temporarily unavailable",
+                );
+                e.retry_after = Some(5);
+                e
+            }
+            (Code::DeadlineExceeded, _) => {
+                tracing::warn!(error = %message, "identity-core deadline exceeded");
+                Self::new(
+                    StatusCode::GATEWAY_TIMEOUT,
+                    None,
+                    "the request took too long",
+                )
+            }
+            (code, _) => {
+                tracing::error!(?code, error = %message, "identity-core call failed");
+                Self::new(StatusCode::INTERNAL_SERVER_ERROR, None, "internal error")
+            }
+        }
+    }
+}
+
+/// Result alias of the edge.
+pub type ScimResult<T> = Result<T, ScimError>;

@@ -1,0 +1,134 @@
+//! Request extractors whose rejections are SCIM errors: the caller's
+//! credential and base URL ([`Ctx`]), and a JSON body ([`ScimJson`]).
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use serde_json::Value;
+use tonic::metadata::MetadataValue;
+
+use crate::error::ScimError;
+use crate::state::AppState;
+
+/// Who is calling (their bearer token, forwarded to identity-core, which
+/// resolves the tenant) and the base URL they reached us at.
+#[derive(Clone, Debug)]
+pub struct Ctx {
+    token: MetadataValue<tonic::metadata::Ascii>,
+    /// e.g. `https://app.example.com/scim/v2`, no trailing slash.
+    pub base: String,
+}
+
+impl Ctx {
+    /// A gRPC request carrying the caller's credential.
+    pub fn req<T>(&self, msg: T) -> tonic::Request<T> {
+        let mut r = tonic::Request::new(msg);
+        r.metadata_mut().insert("authorization", self.token.clone());
+        r
+    }
+}
+
+impl<S> FromRequestParts<S> for Ctx
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ScimError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| {
+                ScimError::unauthorized("missing Authorization header (expected: Bearer <token>)")
+            })?;
+        let token = bearer_token(header).ok_or_else(|| {
+            ScimError::unauthorized("unsupported Authorization scheme (expected: Bearer <token>)")
+        })?;
+        let token = MetadataValue::try_from(format!("Bearer {token}"))
+            .map_err(|_| ScimError::unauthorized("malformed bearer token"))?;
+        Ok(Self {
+            token,
+            base: base_url(parts, state.config.public_url.as_deref()),
+        })
+    }
+}
+
+/// Accepts `Bearer <token>` (any case) and Okta's bare `<token>`.
+pub fn bearer_token(header: &str) -> Option<&str> {
+    let header = header.trim();
+    let token = match header.split_once(' ') {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
+        Some(_) => return None,
+        None if header.eq_ignore_ascii_case("bearer") => return None,
+        None => header,
+    };
+    (!token.is_empty()).then_some(token)
+}
+
+/// The SCIM base URL: the configured public URL, else scheme + Host of the
+/// request + `/scim/v2`.
+fn base_url(parts: &Parts, public: Option<&str>) -> String {
+    if let Some(p) = public {
+        return p.trim_end_matches('/').to_owned();
+    }
+    let host = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| parts.uri.authority().map(|a| a.as_str()))
+        .unwrap_or("localhost");
+    let scheme = parts
+        .headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+        .filter(|s| *s == "https" || *s == "http")
+        .unwrap_or("http");
+    format!("{scheme}://{host}{}", crate::BASE_PATH)
+}
+
+/// A JSON request body, whatever its JSON media type (`application/json`,
+/// `application/scim+json; charset=utf-8`). Too large: 413; not JSON: 400
+/// `invalidSyntax`.
+pub struct ScimJson(pub Value);
+
+impl<S: Send + Sync> FromRequest<S> for ScimJson {
+    type Rejection = ScimError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| match e {
+            BytesRejection::FailedToBufferBody(b)
+                if b.status() == StatusCode::PAYLOAD_TOO_LARGE =>
+            {
+                ScimError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    None,
+                    "the request body is too large",
+                )
+            }
+            other => ScimError::invalid_syntax(format!("cannot read the request body: {other}")),
+        })?;
+        let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
+            ScimError::invalid_syntax(format!("the request body is not valid JSON: {e}"))
+        })?;
+        Ok(Self(value))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn okta_header_mode_sends_the_bare_token() {
+        assert_eq!(bearer_token("abc123"), Some("abc123"));
+        assert_eq!(bearer_token("Bearer abc123"), Some("abc123"));
+        assert_eq!(bearer_token("BEARER abc123"), Some("abc123"));
+        assert_eq!(bearer_token("Basic dXNlcjpwYXNz"), None);
+        assert_eq!(bearer_token(""), None);
+    }
+}

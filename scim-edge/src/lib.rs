@@ -1,0 +1,100 @@
+//! scim-edge: a stateless SCIM 2.0 server (RFC 7643 / RFC 7644) at `/scim/v2`
+//! that maps SCIM JSON, filters and PATCH documents onto identity-core's
+//! `identity.v1` gRPC API.
+//!
+//! Layout: `resources/` (HTTP handlers), `convert/` (SCIM JSON <-> proto),
+//! `filter/` (filter and path parser), `query` (filter -> proto, paging),
+//! `projection` (attributes / excludedAttributes), `patch/` (PATCH engine),
+//! `schema/` (the attribute registry and discovery documents).
+
+pub mod config;
+pub mod convert;
+pub mod error;
+pub mod extract;
+pub mod filter;
+pub mod patch;
+pub mod projection;
+pub mod query;
+pub mod resources;
+pub mod response;
+pub mod schema;
+pub mod state;
+
+use std::future::Future;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{MethodRouter, get, post};
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+pub use config::Config;
+use error::ScimError;
+use resources::{discovery, groups, users};
+use state::AppState;
+
+/// Where the SCIM API is mounted.
+pub const BASE_PATH: &str = "/scim/v2";
+
+/// Methods a route does not support get a SCIM 405.
+fn only(route: MethodRouter<AppState>) -> MethodRouter<AppState> {
+    route.fallback(|| async { ScimError::method_not_allowed() })
+}
+
+/// The SCIM API.
+pub fn router(state: AppState) -> Router {
+    let max_body = state.config.max_body_bytes;
+    let api = Router::new()
+        .route("/Users", only(get(users::list).post(users::create)))
+        .route("/Users/.search", only(post(users::search)))
+        .route(
+            "/Users/{id}",
+            only(
+                get(users::get)
+                    .put(users::replace)
+                    .patch(users::update)
+                    .delete(users::delete),
+            ),
+        )
+        .route("/Groups", only(get(groups::list).post(groups::create)))
+        .route("/Groups/.search", only(post(groups::search)))
+        .route(
+            "/Groups/{id}",
+            only(
+                get(groups::get)
+                    .put(groups::replace)
+                    .patch(groups::update)
+                    .delete(groups::delete),
+            ),
+        )
+        .route(
+            "/ServiceProviderConfig",
+            only(get(discovery::service_provider_config)),
+        )
+        .route("/ResourceTypes", only(get(discovery::resource_types)))
+        .route("/ResourceTypes/{id}", only(get(discovery::resource_type)))
+        .route("/Schemas", only(get(discovery::schemas)))
+        .route("/Schemas/{id}", only(get(discovery::schema_by_id)));
+    Router::new()
+        .nest(BASE_PATH, api)
+        .fallback(|| async {
+            ScimError::not_found("no such endpoint; the SCIM API is under /scim/v2")
+        })
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves SCIM on `listener` until `shutdown` resolves, then finishes the
+/// requests in flight.
+pub async fn run(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let state = AppState::new(config)?;
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,199 @@
+//! `/Groups` (RFC 7644 §3.3-§3.6). Members are loaded only when the
+//! response shows them; PATCH sends membership deltas to identity-core.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use proto::v1::{
+    CreateGroupRequest, DeleteGroupRequest, GetGroupRequest, Group, ListGroupsRequest, PageRequest,
+    ReplaceGroupRequest, UpdateGroupRequest,
+};
+use serde_json::Value;
+
+use super::{QueryPairs, if_match, list_response, not_modified};
+use crate::convert::group::{from_scim, to_scim};
+use crate::error::ScimResult;
+use crate::extract::{Ctx, ScimJson};
+use crate::patch;
+use crate::projection::Projection;
+use crate::query::{ListParams, ListQuery};
+use crate::response::Scim;
+use crate::schema::ResourceKind;
+use crate::state::AppState;
+
+const KIND: ResourceKind = ResourceKind::Group;
+
+fn projection(q: &QueryPairs) -> ScimResult<Projection> {
+    let p = ListParams::from_query(&q.0);
+    Projection::parse(
+        KIND,
+        p.attributes.as_deref(),
+        p.excluded_attributes.as_deref(),
+    )
+}
+
+fn render(g: &Group, ctx: &Ctx, p: &Projection) -> Value {
+    p.apply(KIND, to_scim(g, &ctx.base, p.shows("members")))
+}
+
+/// POST /Groups.
+pub async fn create(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    q: QueryPairs,
+    ScimJson(body): ScimJson,
+) -> ScimResult<Scim> {
+    let p = projection(&q)?;
+    let group = from_scim(&body)?;
+    let created = s
+        .groups
+        .clone()
+        .create_group(ctx.req(CreateGroupRequest { group: Some(group) }))
+        .await?
+        .into_inner();
+    Ok(Scim::resource(render(&created, &ctx, &p), true))
+}
+
+/// GET /Groups/{id}.
+pub async fn get(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    q: QueryPairs,
+    headers: HeaderMap,
+) -> ScimResult<Response> {
+    let p = projection(&q)?;
+    let req = GetGroupRequest {
+        id,
+        include_members: p.shows("members"),
+    };
+    let group = s.groups.clone().get_group(ctx.req(req)).await?.into_inner();
+    let resp = Scim::resource(render(&group, &ctx, &p), false);
+    if not_modified(&headers, resp.etag.as_deref()) {
+        return Ok(StatusCode::NOT_MODIFIED.into_response());
+    }
+    Ok(resp.into_response())
+}
+
+/// GET /Groups.
+pub async fn list(State(s): State<AppState>, ctx: Ctx, q: QueryPairs) -> ScimResult<Scim> {
+    let query = ListParams::from_query(&q.0).parse(KIND)?;
+    run_list(s, ctx, query).await
+}
+
+/// POST /Groups/.search.
+pub async fn search(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ScimJson(body): ScimJson,
+) -> ScimResult<Scim> {
+    let query = ListParams::from_search(&body)?.parse(KIND)?;
+    run_list(s, ctx, query).await
+}
+
+async fn run_list(s: AppState, ctx: Ctx, q: ListQuery) -> ScimResult<Scim> {
+    let ListQuery {
+        filter,
+        start_index,
+        count,
+        projection,
+    } = q;
+    let page = PageRequest {
+        offset: start_index - 1,
+        page_size: count,
+    };
+    let req = ListGroupsRequest {
+        filter,
+        page: Some(page),
+        include_members: projection.shows("members"),
+    };
+    let resp = s
+        .groups
+        .clone()
+        .list_groups(ctx.req(req))
+        .await?
+        .into_inner();
+    let resources = resp
+        .groups
+        .iter()
+        .map(|g| render(g, &ctx, &projection))
+        .collect();
+    Ok(Scim::ok(list_response(
+        resp.total_size,
+        start_index,
+        resources,
+    )))
+}
+
+/// PUT /Groups/{id}: new attributes and the whole member list.
+pub async fn replace(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    q: QueryPairs,
+    headers: HeaderMap,
+    ScimJson(body): ScimJson,
+) -> ScimResult<Scim> {
+    let p = projection(&q)?;
+    let group = from_scim(&body)?;
+    let req = ReplaceGroupRequest {
+        id,
+        group: Some(group),
+        expected_version: if_match(&headers),
+        include_members: p.shows("members"),
+    };
+    let updated = s
+        .groups
+        .clone()
+        .replace_group(ctx.req(req))
+        .await?
+        .into_inner();
+    Ok(Scim::resource(render(&updated, &ctx, &p), false))
+}
+
+/// PATCH /Groups/{id}: 204 (RFC 7644 §3.5.2 allows it; Okta and Entra
+/// expect it), or 200 with the group when `attributes` /
+/// `excludedAttributes` ask for a representation.
+pub async fn update(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    q: QueryPairs,
+    headers: HeaderMap,
+    ScimJson(body): ScimJson,
+) -> ScimResult<Response> {
+    let p = projection(&q)?;
+    let ops = patch::parse(&body)?;
+    let plan = patch::group::plan(&id, &ops)?;
+    let req = UpdateGroupRequest {
+        id,
+        group: Some(plan.group),
+        update_mask: Some(prost_types::FieldMask { paths: plan.mask }),
+        member_changes: plan.member_changes,
+        expected_version: if_match(&headers),
+        include_members: p.is_explicit() && p.shows("members"),
+    };
+    let updated = s
+        .groups
+        .clone()
+        .update_group(ctx.req(req))
+        .await?
+        .into_inner();
+    if !p.is_explicit() {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
+    Ok(Scim::resource(render(&updated, &ctx, &p), false).into_response())
+}
+
+/// DELETE /Groups/{id}.
+pub async fn delete(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> ScimResult<StatusCode> {
+    s.groups
+        .clone()
+        .delete_group(ctx.req(DeleteGroupRequest { id }))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

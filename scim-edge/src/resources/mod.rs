@@ -1,0 +1,46 @@
+//! HTTP handlers per resource type (`/Users`, `/Groups`) and the discovery
+//! endpoints, plus what they share: list envelopes and conditional requests.
+
+pub mod discovery;
+pub mod groups;
+pub mod users;
+
+use axum::http::HeaderMap;
+use axum::http::header::{IF_MATCH, IF_NONE_MATCH};
+use serde_json::{Value, json};
+
+use crate::convert::version_of;
+use crate::schema::LIST_RESPONSE;
+
+/// RFC 7644 §3.4.2 ListResponse.
+pub fn list_response(total: u64, start_index: u64, resources: Vec<Value>) -> Value {
+    json!({
+        "schemas": [LIST_RESPONSE],
+        "totalResults": total,
+        "startIndex": start_index,
+        "itemsPerPage": resources.len(),
+        "Resources": resources,
+    })
+}
+
+/// The version required by `If-Match` (RFC 7644 §3.14); `*` or absent: none.
+pub fn if_match(headers: &HeaderMap) -> Option<String> {
+    let v = headers.get(IF_MATCH)?.to_str().ok()?.trim();
+    (v != "*" && !v.is_empty()).then(|| version_of(v.split(',').next().unwrap_or(v)))
+}
+
+/// Whether `If-None-Match` names the current ETag (GET answers 304).
+pub fn not_modified(headers: &HeaderMap, etag: Option<&str>) -> bool {
+    let (Some(h), Some(etag)) = (
+        headers.get(IF_NONE_MATCH).and_then(|h| h.to_str().ok()),
+        etag,
+    ) else {
+        return false;
+    };
+    let current = version_of(etag);
+    h.split(',')
+        .any(|t| t.trim() == "*" || version_of(t) == current)
+}
+
+/// Query pairs of a request, for case-insensitive parameter lookup.
+pub type QueryPairs = axum::extract::Query<Vec<(String, String)>>;

@@ -1,0 +1,229 @@
+//! `/Users` (RFC 7644 §3.3 create, §3.4 read/list/search, §3.5.1 PUT,
+//! §3.5.2 PATCH, §3.6 DELETE).
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use proto::v1::{
+    CreateUserRequest, DeleteUserRequest, GetUserRequest, ListUsersRequest, PageRequest,
+    ReplaceUserRequest, User,
+};
+use serde_json::Value;
+use tonic::Code;
+
+use super::{QueryPairs, if_match, list_response, not_modified};
+use crate::convert::user::{IncomingUser, from_scim, to_scim};
+use crate::error::{ScimError, ScimResult};
+use crate::extract::{Ctx, ScimJson};
+use crate::patch;
+use crate::projection::Projection;
+use crate::query::{ListParams, ListQuery};
+use crate::response::Scim;
+use crate::schema::ResourceKind;
+use crate::state::AppState;
+
+const KIND: ResourceKind = ResourceKind::User;
+/// How often a PATCH without If-Match re-reads and re-applies after a
+/// concurrent change.
+const PATCH_ATTEMPTS: usize = 5;
+
+fn projection(q: &QueryPairs) -> ScimResult<Projection> {
+    let p = ListParams::from_query(&q.0);
+    Projection::parse(
+        KIND,
+        p.attributes.as_deref(),
+        p.excluded_attributes.as_deref(),
+    )
+}
+
+fn render(u: &User, ctx: &Ctx, p: &Projection) -> Value {
+    p.apply(KIND, to_scim(u, &ctx.base))
+}
+
+/// POST /Users.
+pub async fn create(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    q: QueryPairs,
+    ScimJson(body): ScimJson,
+) -> ScimResult<Scim> {
+    let p = projection(&q)?;
+    let IncomingUser { user, password } = from_scim(&body)?;
+    let created = s
+        .users
+        .clone()
+        .create_user(ctx.req(CreateUserRequest {
+            user: Some(user),
+            password,
+        }))
+        .await?
+        .into_inner();
+    Ok(Scim::resource(render(&created, &ctx, &p), true))
+}
+
+/// GET /Users/{id}.
+pub async fn get(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    q: QueryPairs,
+    headers: HeaderMap,
+) -> ScimResult<Response> {
+    let p = projection(&q)?;
+    let user = s
+        .users
+        .clone()
+        .get_user(ctx.req(GetUserRequest { id }))
+        .await?
+        .into_inner();
+    let resp = Scim::resource(render(&user, &ctx, &p), false);
+    if not_modified(&headers, resp.etag.as_deref()) {
+        return Ok(StatusCode::NOT_MODIFIED.into_response());
+    }
+    Ok(resp.into_response())
+}
+
+/// GET /Users.
+pub async fn list(State(s): State<AppState>, ctx: Ctx, q: QueryPairs) -> ScimResult<Scim> {
+    let query = ListParams::from_query(&q.0).parse(KIND)?;
+    run_list(s, ctx, query).await
+}
+
+/// POST /Users/.search (RFC 7644 §3.4.3).
+pub async fn search(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ScimJson(body): ScimJson,
+) -> ScimResult<Scim> {
+    let query = ListParams::from_search(&body)?.parse(KIND)?;
+    run_list(s, ctx, query).await
+}
+
+async fn run_list(s: AppState, ctx: Ctx, q: ListQuery) -> ScimResult<Scim> {
+    let ListQuery {
+        filter,
+        start_index,
+        count,
+        projection,
+    } = q;
+    let page = PageRequest {
+        offset: start_index - 1,
+        page_size: count,
+    };
+    let resp = s
+        .users
+        .clone()
+        .list_users(ctx.req(ListUsersRequest {
+            filter,
+            page: Some(page),
+        }))
+        .await?
+        .into_inner();
+    let resources = resp
+        .users
+        .iter()
+        .map(|u| render(u, &ctx, &projection))
+        .collect();
+    Ok(Scim::ok(list_response(
+        resp.total_size,
+        start_index,
+        resources,
+    )))
+}
+
+/// PUT /Users/{id}: replaces writable attributes; `id`, `meta`, `groups`
+/// sent back are ignored (Okta echoes them).
+pub async fn replace(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    q: QueryPairs,
+    headers: HeaderMap,
+    ScimJson(body): ScimJson,
+) -> ScimResult<Scim> {
+    let p = projection(&q)?;
+    let IncomingUser { user, password: _ } = from_scim(&body)?;
+    let req = ReplaceUserRequest {
+        id,
+        user: Some(user),
+        expected_version: if_match(&headers),
+    };
+    let updated = s
+        .users
+        .clone()
+        .replace_user(ctx.req(req))
+        .await?
+        .into_inner();
+    Ok(Scim::resource(render(&updated, &ctx, &p), false))
+}
+
+/// PATCH /Users/{id}: read, apply every operation to the SCIM document,
+/// write it back at the version read. Without If-Match a concurrent change
+/// makes it start over (up to a few times); with If-Match it is a 412.
+pub async fn update(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    q: QueryPairs,
+    headers: HeaderMap,
+    ScimJson(body): ScimJson,
+) -> ScimResult<Scim> {
+    let p = projection(&q)?;
+    let ops = patch::parse(&body)?;
+    let wanted = if_match(&headers);
+    let mut client = s.users.clone();
+    for _ in 0..PATCH_ATTEMPTS {
+        let current = client
+            .get_user(ctx.req(GetUserRequest { id: id.clone() }))
+            .await?
+            .into_inner();
+        let version = current
+            .meta
+            .as_ref()
+            .map(|m| m.version.clone())
+            .unwrap_or_default();
+        if wanted.as_ref().is_some_and(|w| *w != version) {
+            return Err(ScimError::new(
+                StatusCode::PRECONDITION_FAILED,
+                None,
+                "the resource has changed since the given ETag (If-Match)",
+            ));
+        }
+        let mut doc = to_scim(&current, &ctx.base);
+        patch::user::apply(&mut doc, &ops)?;
+        let IncomingUser { user, password: _ } = from_scim(&doc)?;
+        let req = ReplaceUserRequest {
+            id: id.clone(),
+            user: Some(user),
+            expected_version: Some(version),
+        };
+        match client.replace_user(ctx.req(req)).await {
+            Ok(updated) => {
+                return Ok(Scim::resource(
+                    render(&updated.into_inner(), &ctx, &p),
+                    false,
+                ));
+            }
+            Err(status) if status.code() == Code::Aborted && wanted.is_none() => continue,
+            Err(status) => return Err(status.into()),
+        }
+    }
+    Err(ScimError::new(
+        StatusCode::CONFLICT,
+        None,
+        "the user kept changing concurrently; retry the request",
+    ))
+}
+
+/// DELETE /Users/{id}.
+pub async fn delete(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> ScimResult<StatusCode> {
+    s.users
+        .clone()
+        .delete_user(ctx.req(DeleteUserRequest { id }))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,38 @@
+//! Shared, immutable state of the edge: gRPC clients (cheap to clone, one
+//! HTTP/2 connection pool) and the configuration. No per-tenant state.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use proto::v1::group_service_client::GroupServiceClient;
+use proto::v1::tenant_service_client::TenantServiceClient;
+use proto::v1::user_service_client::UserServiceClient;
+use tonic::transport::{Channel, Endpoint};
+
+use crate::config::Config;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub users: UserServiceClient<Channel>,
+    pub groups: GroupServiceClient<Channel>,
+    pub tenants: TenantServiceClient<Channel>,
+    pub config: Arc<Config>,
+}
+
+impl AppState {
+    /// Builds the clients; the connection is made lazily, so the edge starts
+    /// (and answers 503) while identity-core is down.
+    pub fn new(config: Config) -> anyhow::Result<Self> {
+        let channel = Endpoint::from_shared(config.core_url.clone())?
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(config.core_timeout_secs))
+            .tcp_nodelay(true)
+            .connect_lazy();
+        Ok(Self {
+            users: UserServiceClient::new(channel.clone()),
+            groups: GroupServiceClient::new(channel.clone()),
+            tenants: TenantServiceClient::new(channel),
+            config: Arc::new(config),
+        })
+    }
+}

@@ -48,19 +48,14 @@ impl ResourceId {
     pub fn parse(kind: &'static str, raw: &str) -> Result<Self> {
         match Uuid::try_parse(raw) {
             Ok(u) => Ok(Self(u.to_string())),
-            Err(_) => Err(Error::NotFound {
-                kind,
-                id: raw.to_owned(),
-            }),
+            Err(_) => Err(Error::NotFound { kind, id: raw.to_owned() }),
         }
     }
 
     /// Parses an id used as a reference (a member); bad ones are
     /// MEMBER_NOT_FOUND.
     pub fn parse_member(raw: &str) -> Result<Self> {
-        Uuid::try_parse(raw)
-            .map(|u| Self(u.to_string()))
-            .map_err(|_| Error::MemberNotFound { id: raw.to_owned() })
+        Uuid::try_parse(raw).map(|u| Self(u.to_string())).map_err(|_| Error::MemberNotFound { id: raw.to_owned() })
     }
 
     pub fn as_str(&self) -> &str {
@@ -73,12 +68,8 @@ fn key(field: &'static str, value: &str) -> Result<()> {
     if value.trim().is_empty() {
         return Err(Error::MissingField { field });
     }
-    if value.chars().count() > MAX_KEY_CHARS || value.to_lowercase().chars().count() > MAX_KEY_CHARS
-    {
-        return Err(Error::invalid(
-            field,
-            format!("longer than {MAX_KEY_CHARS} characters"),
-        ));
+    if value.chars().count() > MAX_KEY_CHARS || value.to_lowercase().chars().count() > MAX_KEY_CHARS {
+        return Err(Error::invalid(field, format!("longer than {MAX_KEY_CHARS} characters")));
     }
     Ok(())
 }
@@ -95,12 +86,7 @@ impl ValidUser {
         if let Some(ext) = &user.external_id {
             key("externalId", ext)?;
         }
-        if let Some(v) = user
-            .enterprise
-            .as_ref()
-            .and_then(|e| e.manager.as_ref())
-            .and_then(|m| m.value.as_ref())
-        {
+        if let Some(v) = user.enterprise.as_ref().and_then(|e| e.manager.as_ref()).and_then(|m| m.value.as_ref()) {
             key("manager.value", v)?;
         }
         Ok(Self(user))
@@ -129,10 +115,7 @@ impl ValidGroup {
         if let Some(ext) = &group.external_id {
             key("externalId", ext)?;
         }
-        Ok(Self {
-            display_name: group.display_name.clone(),
-            external_id: group.external_id.clone(),
-        })
+        Ok(Self { display_name: group.display_name.clone(), external_id: group.external_id.clone() })
     }
 }
 
@@ -151,11 +134,7 @@ impl MemberKind {
         }
     }
     pub fn from_db(s: &str) -> Self {
-        if s == "Group" {
-            Self::Group
-        } else {
-            Self::User
-        }
+        if s == "Group" { Self::Group } else { Self::User }
     }
 }
 
@@ -173,10 +152,7 @@ impl MemberRef {
             MemberType::Group => MemberKind::Group,
             MemberType::User | MemberType::Unspecified => MemberKind::User,
         };
-        Ok(Self {
-            id: ResourceId::parse_member(&m.value)?,
-            kind,
-        })
+        Ok(Self { id: ResourceId::parse_member(&m.value)?, kind })
     }
 }
 
@@ -196,42 +172,24 @@ mod tests {
 
     #[test]
     fn a_non_uuid_id_is_not_found() {
-        assert!(matches!(
-            ResourceId::parse("User", "010101001010101011001010101011"),
-            Err(Error::NotFound { .. })
-        ));
+        assert!(matches!(ResourceId::parse("User", "010101001010101011001010101011"), Err(Error::NotFound { .. })));
     }
 
     #[test]
     fn an_upper_case_uuid_is_normalised() {
         let id = ResourceId::parse("User", "0190A3C2-0000-7000-8000-000000000000").ok();
-        assert_eq!(
-            id.map(|i| i.0),
-            Some("0190a3c2-0000-7000-8000-000000000000".to_owned())
-        );
+        assert_eq!(id.map(|i| i.0), Some("0190a3c2-0000-7000-8000-000000000000".to_owned()));
     }
 
     #[test]
     fn an_empty_user_name_is_missing() {
-        let u = User {
-            user_name: "  ".into(),
-            ..Default::default()
-        };
-        assert!(matches!(
-            ValidUser::parse(u),
-            Err(Error::MissingField { field: "userName" })
-        ));
+        let u = User { user_name: "  ".into(), ..Default::default() };
+        assert!(matches!(ValidUser::parse(u), Err(Error::MissingField { field: "userName" })));
     }
 
     #[test]
     fn a_user_name_over_255_characters_is_invalid() {
-        let u = User {
-            user_name: "é".repeat(256),
-            ..Default::default()
-        };
-        assert!(matches!(
-            ValidUser::parse(u),
-            Err(Error::InvalidValue { .. })
-        ));
+        let u = User { user_name: "é".repeat(256), ..Default::default() };
+        assert!(matches!(ValidUser::parse(u), Err(Error::InvalidValue { .. })));
     }
 }

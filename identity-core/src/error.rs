@@ -35,63 +35,39 @@ pub enum Error {
 impl Error {
     /// Shorthand for [`Error::InvalidValue`].
     pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self::InvalidValue {
-            field: field.into(),
-            reason: reason.into(),
-        }
+        Self::InvalidValue { field: field.into(), reason: reason.into() }
     }
 
     /// Shorthand for [`Error::InvalidFilter`].
     pub fn filter(attribute: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self::InvalidFilter {
-            attribute: attribute.into(),
-            reason: reason.into(),
-        }
+        Self::InvalidFilter { attribute: attribute.into(), reason: reason.into() }
     }
 
     /// The gRPC code, reason and metadata of this error: the reviewed table.
     fn parts(&self) -> (Code, ErrorReason, Vec<(&'static str, String)>) {
         match self {
-            Self::Unauthenticated => (
-                Code::Unauthenticated,
-                ErrorReason::InvalidCredentials,
-                vec![],
-            ),
-            Self::NotFound { kind, id } => (
-                Code::NotFound,
-                ErrorReason::ResourceNotFound,
-                vec![("kind", (*kind).to_owned()), ("id", id.clone())],
-            ),
-            Self::Uniqueness { field } => (
-                Code::AlreadyExists,
-                ErrorReason::UniquenessViolation,
-                vec![("field", (*field).to_owned())],
-            ),
-            Self::InvalidValue { field, .. } => (
-                Code::InvalidArgument,
-                ErrorReason::InvalidValue,
-                vec![("field", field.clone())],
-            ),
-            Self::MissingField { field } => (
-                Code::InvalidArgument,
-                ErrorReason::MissingField,
-                vec![("field", (*field).to_owned())],
-            ),
-            Self::InvalidFilter { attribute, .. } => (
-                Code::InvalidArgument,
-                ErrorReason::InvalidFilter,
-                vec![("attribute", attribute.clone())],
-            ),
-            Self::VersionMismatch { current, .. } => (
-                Code::Aborted,
-                ErrorReason::VersionMismatch,
-                vec![("current", current.clone())],
-            ),
-            Self::MemberNotFound { id } => (
-                Code::InvalidArgument,
-                ErrorReason::MemberNotFound,
-                vec![("member", id.clone())],
-            ),
+            Self::Unauthenticated => (Code::Unauthenticated, ErrorReason::InvalidCredentials, vec![]),
+            Self::NotFound { kind, id } => {
+                (Code::NotFound, ErrorReason::ResourceNotFound, vec![("kind", (*kind).to_owned()), ("id", id.clone())])
+            }
+            Self::Uniqueness { field } => {
+                (Code::AlreadyExists, ErrorReason::UniquenessViolation, vec![("field", (*field).to_owned())])
+            }
+            Self::InvalidValue { field, .. } => {
+                (Code::InvalidArgument, ErrorReason::InvalidValue, vec![("field", field.clone())])
+            }
+            Self::MissingField { field } => {
+                (Code::InvalidArgument, ErrorReason::MissingField, vec![("field", (*field).to_owned())])
+            }
+            Self::InvalidFilter { attribute, .. } => {
+                (Code::InvalidArgument, ErrorReason::InvalidFilter, vec![("attribute", attribute.clone())])
+            }
+            Self::VersionMismatch { current, .. } => {
+                (Code::Aborted, ErrorReason::VersionMismatch, vec![("current", current.clone())])
+            }
+            Self::MemberNotFound { id } => {
+                (Code::InvalidArgument, ErrorReason::MemberNotFound, vec![("member", id.clone())])
+            }
             Self::Conflict => (Code::Aborted, ErrorReason::Unspecified, vec![]),
             Self::Database(_) => (Code::Internal, ErrorReason::Unspecified, vec![]),
         }
@@ -109,12 +85,8 @@ impl From<Error> for Status {
             }
             other => other.to_string(),
         };
-        let metadata: HashMap<String, String> = metadata
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect();
-        let details =
-            ErrorDetails::with_error_info(reason.as_str_name(), proto::ERROR_DOMAIN, metadata);
+        let metadata: HashMap<String, String> = metadata.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        let details = ErrorDetails::with_error_info(reason.as_str_name(), proto::ERROR_DOMAIN, metadata);
         Status::with_error_details(code, message, details)
     }
 }

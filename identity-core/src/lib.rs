@@ -16,11 +16,7 @@ pub use store::Store;
 
 /// Serves identity.v1 on `listener` until `shutdown` resolves, then finishes
 /// the calls in flight.
-pub async fn run(
-    listener: TcpListener,
-    store: Store,
-    shutdown: impl Future<Output = ()> + Send,
-) -> anyhow::Result<()> {
+pub async fn run(listener: TcpListener, store: Store, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
     let incoming = TcpListenerStream::new(listener);
     tonic::transport::Server::builder()
         .add_routes(grpc::routes(store))

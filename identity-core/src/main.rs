@@ -13,11 +13,7 @@ use tracing_subscriber::EnvFilter;
 const DEFAULT_DATABASE_URL: &str = "sqlite://data/identity.db?mode=rwc";
 
 #[derive(Parser, Debug)]
-#[command(
-    name = "identity-core",
-    version,
-    about = "Owns tenants, users and groups; serves identity.v1 over gRPC"
-)]
+#[command(name = "identity-core", version, about = "Owns tenants, users and groups; serves identity.v1 over gRPC")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -67,17 +63,14 @@ enum TenantCommand {
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn")),
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn")),
         )
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
         Command::Serve { db, listen } => {
             let store = open(&db).await?;
-            let listener = TcpListener::bind(&listen)
-                .await
-                .with_context(|| format!("cannot listen on {listen}"))?;
+            let listener = TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
             tracing::info!(addr = %listener.local_addr()?, "identity-core listening");
             identity_core::run(listener, store, shutdown_signal()).await?;
             tracing::info!("identity-core stopped");
@@ -86,9 +79,7 @@ async fn main() -> anyhow::Result<()> {
             open(&db).await?;
             tracing::info!("migrations applied");
         }
-        Command::Tenant {
-            command: TenantCommand::Create { name, db },
-        } => {
+        Command::Tenant { command: TenantCommand::Create { name, db } } => {
             let store = open(&db).await?;
             let (tenant, token) = tenants::create(&store, &name).await?;
             println!("tenant {} created with id {}", tenant.name, tenant.id);
@@ -101,24 +92,19 @@ async fn main() -> anyhow::Result<()> {
 
 /// Connects (creating the SQLite directory if needed) and migrates.
 async fn open(db: &Db) -> anyhow::Result<Store> {
-    let dir = sqlite_path(&db.database_url)
-        .and_then(|path| Path::new(path).parent())
-        .filter(|d| !d.as_os_str().is_empty());
+    let dir =
+        sqlite_path(&db.database_url).and_then(|path| Path::new(path).parent()).filter(|d| !d.as_os_str().is_empty());
     if let Some(dir) = dir {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
-    let store = Store::connect(&db.database_url)
-        .await
-        .context("cannot connect to the database")?;
+    let store = Store::connect(&db.database_url).await.context("cannot connect to the database")?;
     store.migrate().await.context("cannot apply migrations")?;
     Ok(store)
 }
 
 /// The file path of a `sqlite:` URL.
 fn sqlite_path(url: &str) -> Option<&str> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or(rest);
     (!path.is_empty() && path != ":memory:").then_some(path)
 }

@@ -9,9 +9,7 @@ pub fn create(manager: &SchemaManager<'_>, name: impl IntoIden) -> TableCreateSt
     let mut t = Table::create();
     t.table(name);
     if manager.get_database_backend() == DbBackend::MySql {
-        t.engine("InnoDB")
-            .character_set("utf8mb4")
-            .collate("utf8mb4_bin");
+        t.engine("InnoDB").character_set("utf8mb4").collate("utf8mb4_bin");
     }
     t
 }

@@ -110,18 +110,8 @@ impl MigrationTrait for Migration {
             .create_table(
                 create(manager, Tenants::Table)
                     .col(uuid(Tenants::Id).primary_key())
-                    .col(
-                        ColumnDef::new(Tenants::Name)
-                            .string_len(255)
-                            .not_null()
-                            .unique_key(),
-                    )
-                    .col(
-                        ColumnDef::new(Tenants::Mode)
-                            .string_len(16)
-                            .not_null()
-                            .default("lenient"),
-                    )
+                    .col(ColumnDef::new(Tenants::Name).string_len(255).not_null().unique_key())
+                    .col(ColumnDef::new(Tenants::Mode).string_len(16).not_null().default("lenient"))
                     .col(micros(Tenants::CreatedUs))
                     .to_owned(),
             )
@@ -130,36 +120,20 @@ impl MigrationTrait for Migration {
         manager
             .create_table(
                 create(manager, ApiTokens::Table)
-                    .col(
-                        ColumnDef::new(ApiTokens::TokenHash)
-                            .string_len(64)
-                            .not_null()
-                            .primary_key(),
-                    )
+                    .col(ColumnDef::new(ApiTokens::TokenHash).string_len(64).not_null().primary_key())
                     .col(uuid(ApiTokens::TenantId))
                     .col(micros(ApiTokens::CreatedUs))
                     .to_owned(),
             )
             .await?;
-        index(
-            manager,
-            "ix_api_tokens_tenant",
-            ApiTokens::Table,
-            [ApiTokens::TenantId],
-            false,
-        )
-        .await?;
+        index(manager, "ix_api_tokens_tenant", ApiTokens::Table, [ApiTokens::TenantId], false).await?;
 
         let mut users = create(manager, Users::Table);
         users
             .col(uuid(Users::TenantId))
             .col(uuid(Users::Id))
             .col(ColumnDef::new(Users::UserName).string_len(255).not_null())
-            .col(
-                ColumnDef::new(Users::UserNameLower)
-                    .string_len(255)
-                    .not_null(),
-            )
+            .col(ColumnDef::new(Users::UserNameLower).string_len(255).not_null())
             .col(short(Users::ExternalId));
         for c in [
             Users::DisplayName,
@@ -173,12 +147,7 @@ impl MigrationTrait for Migration {
         ] {
             users.col(text(c));
         }
-        users.col(
-            ColumnDef::new(Users::Active)
-                .boolean()
-                .not_null()
-                .default(true),
-        );
+        users.col(ColumnDef::new(Users::Active).boolean().null());
         for c in [
             Users::NameFormatted,
             Users::NameFamilyName,
@@ -202,30 +171,9 @@ impl MigrationTrait for Migration {
             .col(micros(Users::ModifiedUs))
             .primary_key(Index::create().col(Users::TenantId).col(Users::Id));
         manager.create_table(users).await?;
-        index(
-            manager,
-            "ux_users_user_name",
-            Users::Table,
-            [Users::TenantId, Users::UserNameLower],
-            true,
-        )
-        .await?;
-        index(
-            manager,
-            "ix_users_external_id",
-            Users::Table,
-            [Users::TenantId, Users::ExternalId],
-            false,
-        )
-        .await?;
-        index(
-            manager,
-            "ix_users_modified",
-            Users::Table,
-            [Users::TenantId, Users::ModifiedUs],
-            false,
-        )
-        .await?;
+        index(manager, "ux_users_user_name", Users::Table, [Users::TenantId, Users::UserNameLower], true).await?;
+        index(manager, "ix_users_external_id", Users::Table, [Users::TenantId, Users::ExternalId], false).await?;
+        index(manager, "ix_users_modified", Users::Table, [Users::TenantId, Users::ModifiedUs], false).await?;
 
         manager
             .create_table(
@@ -238,12 +186,7 @@ impl MigrationTrait for Migration {
                     .col(short(UserValues::ValueLower))
                     .col(text(UserValues::Kind))
                     .col(text(UserValues::Display))
-                    .col(
-                        ColumnDef::new(UserValues::IsPrimary)
-                            .boolean()
-                            .not_null()
-                            .default(false),
-                    )
+                    .col(ColumnDef::new(UserValues::IsPrimary).boolean().not_null().default(false))
                     .col(text(UserValues::Formatted))
                     .col(text(UserValues::StreetAddress))
                     .col(text(UserValues::Locality))
@@ -264,11 +207,7 @@ impl MigrationTrait for Migration {
             manager,
             "ix_user_values_value",
             UserValues::Table,
-            [
-                UserValues::TenantId,
-                UserValues::Attr,
-                UserValues::ValueLower,
-            ],
+            [UserValues::TenantId, UserValues::Attr, UserValues::ValueLower],
             false,
         )
         .await?;
@@ -279,11 +218,7 @@ impl MigrationTrait for Migration {
                     .col(uuid(Groups::TenantId))
                     .col(uuid(Groups::Id))
                     .col(ColumnDef::new(Groups::DisplayName).text().not_null())
-                    .col(
-                        ColumnDef::new(Groups::DisplayNameLower)
-                            .string_len(255)
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(Groups::DisplayNameLower).string_len(255).not_null())
                     .col(short(Groups::ExternalId))
                     .col(ColumnDef::new(Groups::Version).big_integer().not_null())
                     .col(micros(Groups::CreatedUs))
@@ -292,30 +227,10 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(
-            manager,
-            "ix_groups_display_name",
-            Groups::Table,
-            [Groups::TenantId, Groups::DisplayNameLower],
-            false,
-        )
-        .await?;
-        index(
-            manager,
-            "ix_groups_external_id",
-            Groups::Table,
-            [Groups::TenantId, Groups::ExternalId],
-            false,
-        )
-        .await?;
-        index(
-            manager,
-            "ix_groups_modified",
-            Groups::Table,
-            [Groups::TenantId, Groups::ModifiedUs],
-            false,
-        )
-        .await?;
+        index(manager, "ix_groups_display_name", Groups::Table, [Groups::TenantId, Groups::DisplayNameLower], false)
+            .await?;
+        index(manager, "ix_groups_external_id", Groups::Table, [Groups::TenantId, Groups::ExternalId], false).await?;
+        index(manager, "ix_groups_modified", Groups::Table, [Groups::TenantId, Groups::ModifiedUs], false).await?;
 
         manager
             .create_table(
@@ -323,11 +238,7 @@ impl MigrationTrait for Migration {
                     .col(uuid(GroupMembers::TenantId))
                     .col(uuid(GroupMembers::GroupId))
                     .col(uuid(GroupMembers::MemberId))
-                    .col(
-                        ColumnDef::new(GroupMembers::MemberType)
-                            .string_len(8)
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(GroupMembers::MemberType).string_len(8).not_null())
                     .col(micros(GroupMembers::CreatedUs))
                     .primary_key(
                         Index::create()

@@ -13,3 +13,6 @@ pub use identity::v1;
 
 /// `google.rpc.ErrorInfo.domain` of every error identity-core returns.
 pub const ERROR_DOMAIN: &str = "identity.v1";
+
+/// The well-known types used by the contract (`FieldMask`, `Timestamp`).
+pub use prost_types;

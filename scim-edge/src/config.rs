@@ -4,18 +4,10 @@ use clap::Parser;
 
 /// scim-edge settings.
 #[derive(Parser, Debug, Clone)]
-#[command(
-    name = "scim-edge",
-    version,
-    about = "Stateless SCIM 2.0 endpoint (/scim/v2) in front of identity-core"
-)]
+#[command(name = "scim-edge", version, about = "Stateless SCIM 2.0 endpoint (/scim/v2) in front of identity-core")]
 pub struct Config {
     /// identity-core's gRPC address.
-    #[arg(
-        long,
-        env = "IDENTITY_CORE_URL",
-        default_value = "http://127.0.0.1:50051"
-    )]
+    #[arg(long, env = "IDENTITY_CORE_URL", default_value = "http://127.0.0.1:50051")]
     pub core_url: String,
     /// Address to listen on.
     #[arg(long, env = "SCIM_EDGE_LISTEN", default_value = "127.0.0.1:8080")]

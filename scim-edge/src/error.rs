@@ -54,12 +54,7 @@ pub struct ScimError {
 
 impl ScimError {
     pub fn new(status: StatusCode, scim_type: Option<ScimType>, detail: impl Into<String>) -> Self {
-        Self {
-            status,
-            scim_type,
-            detail: detail.into(),
-            retry_after: None,
-        }
+        Self { status, scim_type, detail: detail.into(), retry_after: None }
     }
 
     /// 400 with a scimType.
@@ -76,11 +71,7 @@ impl ScimError {
     }
 
     pub fn method_not_allowed() -> Self {
-        Self::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            None,
-            "method not allowed on this endpoint",
-        )
+        Self::new(StatusCode::METHOD_NOT_ALLOWED, None, "method not allowed on this endpoint")
     }
 
     pub fn invalid_value(detail: impl Into<String>) -> Self {
@@ -103,19 +94,12 @@ impl IntoResponse for ScimError {
             body["scimType"] = json!(t.as_str());
         }
         let mut resp = (self.status, body.to_string()).into_response();
-        resp.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(SCIM_CONTENT_TYPE),
-        );
+        resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_CONTENT_TYPE));
         if self.status == StatusCode::UNAUTHORIZED {
-            resp.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer realm=\"scim\""),
-            );
+            resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"scim\""));
         }
         if let Some(secs) = self.retry_after {
-            resp.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         resp
     }
@@ -125,48 +109,31 @@ impl IntoResponse for ScimError {
 /// to SCIM errors. Internal details are logged here, never sent.
 impl From<tonic::Status> for ScimError {
     fn from(status: tonic::Status) -> Self {
-        let reason = status
-            .get_details_error_info()
-            .map(|i| i.reason)
-            .unwrap_or_default();
+        let reason = status.get_details_error_info().map(|i| i.reason).unwrap_or_default();
         let message = status.message().to_owned();
         match (status.code(), reason.as_str()) {
             (Code::Unauthenticated, _) => Self::unauthorized("missing or invalid bearer token"),
             (Code::NotFound, _) => Self::not_found(message),
-            (Code::AlreadyExists, _) => {
-                Self::new(StatusCode::CONFLICT, Some(ScimType::Uniqueness), message)
-            }
-            (Code::InvalidArgument, "INVALID_FILTER") => {
-                Self::bad_request(ScimType::InvalidFilter, message)
-            }
+            (Code::AlreadyExists, _) => Self::new(StatusCode::CONFLICT, Some(ScimType::Uniqueness), message),
+            (Code::InvalidArgument, "INVALID_FILTER") => Self::bad_request(ScimType::InvalidFilter, message),
             (Code::InvalidArgument, _) => Self::invalid_value(message),
             (Code::Aborted, "VERSION_MISMATCH") | (Code::FailedPrecondition, _) => Self::new(
                 StatusCode::PRECONDITION_FAILED,
                 None,
                 "the resource has changed since the given ETag (If-Match)",
             ),
-            (Code::Aborted, _) => Self::new(
-                StatusCode::CONFLICT,
-                None,
-                "the resource is being changed concurrently; retry",
-            ),
+            (Code::Aborted, _) => {
+                Self::new(StatusCode::CONFLICT, None, "the resource is being changed concurrently; retry")
+            }
             (Code::Unavailable, _) => {
                 tracing::warn!(error = %message, "identity-core unavailable");
-                let mut e = Self::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    None,
-                    "the service is temporarily unavailable",
-                );
+                let mut e = Self::new(StatusCode::SERVICE_UNAVAILABLE, None, "the service is temporarily unavailable");
                 e.retry_after = Some(5);
                 e
             }
             (Code::DeadlineExceeded, _) => {
                 tracing::warn!(error = %message, "identity-core deadline exceeded");
-                Self::new(
-                    StatusCode::GATEWAY_TIMEOUT,
-                    None,
-                    "the request took too long",
-                )
+                Self::new(StatusCode::GATEWAY_TIMEOUT, None, "the request took too long")
             }
             (code, _) => {
                 tracing::error!(?code, error = %message, "identity-core call failed");

@@ -43,18 +43,12 @@ where
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| {
-                ScimError::unauthorized("missing Authorization header (expected: Bearer <token>)")
-            })?;
-        let token = bearer_token(header).ok_or_else(|| {
-            ScimError::unauthorized("unsupported Authorization scheme (expected: Bearer <token>)")
-        })?;
+            .ok_or_else(|| ScimError::unauthorized("missing Authorization header (expected: Bearer <token>)"))?;
+        let token = bearer_token(header)
+            .ok_or_else(|| ScimError::unauthorized("unsupported Authorization scheme (expected: Bearer <token>)"))?;
         let token = MetadataValue::try_from(format!("Bearer {token}"))
             .map_err(|_| ScimError::unauthorized("malformed bearer token"))?;
-        Ok(Self {
-            token,
-            base: base_url(parts, state.config.public_url.as_deref()),
-        })
+        Ok(Self { token, base: base_url(parts, state.config.public_url.as_deref()) })
     }
 }
 
@@ -101,20 +95,13 @@ impl<S: Send + Sync> FromRequest<S> for ScimJson {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let bytes = Bytes::from_request(req, state).await.map_err(|e| match e {
-            BytesRejection::FailedToBufferBody(b)
-                if b.status() == StatusCode::PAYLOAD_TOO_LARGE =>
-            {
-                ScimError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    None,
-                    "the request body is too large",
-                )
+            BytesRejection::FailedToBufferBody(b) if b.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                ScimError::new(StatusCode::PAYLOAD_TOO_LARGE, None, "the request body is too large")
             }
             other => ScimError::invalid_syntax(format!("cannot read the request body: {other}")),
         })?;
-        let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
-            ScimError::invalid_syntax(format!("the request body is not valid JSON: {e}"))
-        })?;
+        let value: Value = serde_json::from_slice(&bytes)
+            .map_err(|e| ScimError::invalid_syntax(format!("the request body is not valid JSON: {e}")))?;
         Ok(Self(value))
     }
 }

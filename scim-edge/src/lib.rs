@@ -30,7 +30,7 @@ use tower_http::trace::TraceLayer;
 
 pub use config::Config;
 use error::ScimError;
-use resources::{discovery, groups, users};
+use resources::{discovery, groups, search, users};
 use state::AppState;
 
 /// Where the SCIM API is mounted.
@@ -47,39 +47,19 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/Users", only(get(users::list).post(users::create)))
         .route("/Users/.search", only(post(users::search)))
-        .route(
-            "/Users/{id}",
-            only(
-                get(users::get)
-                    .put(users::replace)
-                    .patch(users::update)
-                    .delete(users::delete),
-            ),
-        )
+        .route("/Users/{id}", only(get(users::get).put(users::replace).patch(users::update).delete(users::delete)))
         .route("/Groups", only(get(groups::list).post(groups::create)))
         .route("/Groups/.search", only(post(groups::search)))
-        .route(
-            "/Groups/{id}",
-            only(
-                get(groups::get)
-                    .put(groups::replace)
-                    .patch(groups::update)
-                    .delete(groups::delete),
-            ),
-        )
-        .route(
-            "/ServiceProviderConfig",
-            only(get(discovery::service_provider_config)),
-        )
+        .route("/Groups/{id}", only(get(groups::get).put(groups::replace).patch(groups::update).delete(groups::delete)))
+        .route("/.search", only(post(search::search_all)))
+        .route("/ServiceProviderConfig", only(get(discovery::service_provider_config)))
         .route("/ResourceTypes", only(get(discovery::resource_types)))
         .route("/ResourceTypes/{id}", only(get(discovery::resource_type)))
         .route("/Schemas", only(get(discovery::schemas)))
         .route("/Schemas/{id}", only(get(discovery::schema_by_id)));
     Router::new()
         .nest(BASE_PATH, api)
-        .fallback(|| async {
-            ScimError::not_found("no such endpoint; the SCIM API is under /scim/v2")
-        })
+        .fallback(|| async { ScimError::not_found("no such endpoint; the SCIM API is under /scim/v2") })
         .layer(DefaultBodyLimit::max(max_body))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -93,8 +73,6 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let state = AppState::new(config)?;
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await?;
     Ok(())
 }

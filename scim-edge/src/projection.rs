@@ -21,24 +21,32 @@ impl Projection {
     /// Parses the comma-separated lists; unknown attributes are
     /// `invalidValue` (RFC 7644 §3.4.2.5 leaves it open; a typo should not
     /// silently return everything).
-    pub fn parse(
-        kind: ResourceKind,
-        attributes: Option<&str>,
-        excluded: Option<&str>,
-    ) -> ScimResult<Self> {
+    pub fn parse(kind: ResourceKind, attributes: Option<&str>, excluded: Option<&str>) -> ScimResult<Self> {
+        Self::build(kind, attributes, excluded, true)
+    }
+
+    /// Like [`Projection::parse`], but names `kind` does not have are
+    /// skipped: for `POST /.search`, whose lists span several resource types.
+    pub fn parse_known(kind: ResourceKind, attributes: Option<&str>, excluded: Option<&str>) -> Self {
+        Self::build(kind, attributes, excluded, false).unwrap_or_default()
+    }
+
+    fn build(kind: ResourceKind, attributes: Option<&str>, excluded: Option<&str>, strict: bool) -> ScimResult<Self> {
         let list = |s: &str| -> ScimResult<Vec<schema::Resolved>> {
-            s.split(',')
-                .map(str::trim)
-                .filter(|p| !p.is_empty())
-                .map(|p| {
-                    schema::resolve_path(kind, p).ok_or_else(|| {
-                        ScimError::bad_request(
+            let mut out = Vec::new();
+            for p in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                match schema::resolve_path(kind, p) {
+                    Some(r) => out.push(r),
+                    None if strict => {
+                        return Err(ScimError::bad_request(
                             ScimType::InvalidValue,
                             format!("unknown attribute {p:?} in attributes/excludedAttributes"),
-                        )
-                    })
-                })
-                .collect()
+                        ));
+                    }
+                    None => {}
+                }
+            }
+            Ok(out)
         };
         let include = attributes.map(list).transpose()?.filter(|l| !l.is_empty());
         let exclude = excluded.map(list).transpose()?.unwrap_or_default();
@@ -52,8 +60,7 @@ impl Projection {
 
     /// Whether top-level attribute `name` (core schema) will be shown.
     pub fn shows(&self, name: &str) -> bool {
-        let hit =
-            |r: &schema::Resolved| !r.is_extension() && r.attr.name.eq_ignore_ascii_case(name);
+        let hit = |r: &schema::Resolved| !r.is_extension() && r.attr.name.eq_ignore_ascii_case(name);
         match &self.include {
             Some(list) => list.iter().any(hit),
             None => !self.exclude.iter().any(|r| hit(r) && r.sub.is_none()),
@@ -79,16 +86,9 @@ impl Projection {
             }
         }
         // Keep `schemas` truthful: drop extension URNs no longer present.
-        let present: Vec<String> = obj
-            .keys()
-            .filter(|k| k.starts_with("urn:"))
-            .cloned()
-            .collect();
+        let present: Vec<String> = obj.keys().filter(|k| k.starts_with("urn:")).cloned().collect();
         if let Some(Value::Array(s)) = obj.get_mut("schemas") {
-            s.retain(|u| {
-                u.as_str()
-                    .is_some_and(|u| u == kind.schema().id || present.iter().any(|p| p == u))
-            });
+            s.retain(|u| u.as_str().is_some_and(|u| u == kind.schema().id || present.iter().any(|p| p == u)));
         }
         doc
     }
@@ -122,17 +122,13 @@ impl Projection {
             let same = |x: &schema::Resolved| std::ptr::eq(x.attr, r.attr);
             match &self.include {
                 Some(list) => {
-                    let matching: Vec<&schema::Resolved> =
-                        list.iter().filter(|x| same(x)).collect();
+                    let matching: Vec<&schema::Resolved> = list.iter().filter(|x| same(x)).collect();
                     if matching.is_empty() {
                         if returned != Returned::Always {
                             obj.remove(&key);
                         }
                     } else if matching.iter().all(|x| x.sub.is_some()) {
-                        let subs: Vec<&str> = matching
-                            .iter()
-                            .filter_map(|x| x.sub.map(|s| s.name))
-                            .collect();
+                        let subs: Vec<&str> = matching.iter().filter_map(|x| x.sub.map(|s| s.name)).collect();
                         keep_subs(obj.get_mut(&key), &subs, r.attr);
                     }
                 }
@@ -145,12 +141,8 @@ impl Projection {
                         obj.remove(&key);
                         continue;
                     }
-                    let subs: Vec<&str> = self
-                        .exclude
-                        .iter()
-                        .filter(|x| same(x))
-                        .filter_map(|x| x.sub.map(|s| s.name))
-                        .collect();
+                    let subs: Vec<&str> =
+                        self.exclude.iter().filter(|x| same(x)).filter_map(|x| x.sub.map(|s| s.name)).collect();
                     if !subs.is_empty() {
                         drop_subs(obj.get_mut(&key), &subs);
                     }
@@ -166,9 +158,7 @@ fn keep_subs(v: Option<&mut Value>, subs: &[&str], def: &schema::AttributeDef) {
     let keep = |o: &mut Map<String, Value>| {
         o.retain(|k, _| {
             subs.iter().any(|s| s.eq_ignore_ascii_case(k))
-                || def
-                    .sub_attribute(k)
-                    .is_some_and(|d| d.returned == Returned::Always)
+                || def.sub_attribute(k).is_some_and(|d| d.returned == Returned::Always)
         });
     };
     match v {
@@ -179,9 +169,7 @@ fn keep_subs(v: Option<&mut Value>, subs: &[&str], def: &schema::AttributeDef) {
 }
 
 fn drop_subs(v: Option<&mut Value>, subs: &[&str]) {
-    let drop = |o: &mut Map<String, Value>| {
-        o.retain(|k, _| !subs.iter().any(|s| s.eq_ignore_ascii_case(k)))
-    };
+    let drop = |o: &mut Map<String, Value>| o.retain(|k, _| !subs.iter().any(|s| s.eq_ignore_ascii_case(k)));
     match v {
         Some(Value::Object(o)) => drop(o),
         Some(Value::Array(a)) => a.iter_mut().filter_map(Value::as_object_mut).for_each(drop),
@@ -207,8 +195,8 @@ mod tests {
 
     #[test]
     fn attributes_keeps_the_asked_and_the_always_returned() -> Result<(), String> {
-        let p = Projection::parse(ResourceKind::User, Some("name.givenName,displayName"), None)
-            .map_err(|e| e.detail)?;
+        let p =
+            Projection::parse(ResourceKind::User, Some("name.givenName,displayName"), None).map_err(|e| e.detail)?;
         let v = p.apply(ResourceKind::User, user());
         assert_eq!(v["id"], "1");
         assert_eq!(v["displayName"], "A");
@@ -220,8 +208,7 @@ mod tests {
 
     #[test]
     fn excluded_attributes_drop_only_those() -> Result<(), String> {
-        let p = Projection::parse(ResourceKind::User, None, Some("emails,name.familyName"))
-            .map_err(|e| e.detail)?;
+        let p = Projection::parse(ResourceKind::User, None, Some("emails,name.familyName")).map_err(|e| e.detail)?;
         let v = p.apply(ResourceKind::User, user());
         assert!(v.get("emails").is_none());
         assert_eq!(v["name"], json!({"givenName": "G"}));
@@ -231,11 +218,9 @@ mod tests {
 
     #[test]
     fn members_are_not_shown_when_excluded_or_not_asked() -> Result<(), String> {
-        let ex =
-            Projection::parse(ResourceKind::Group, None, Some("members")).map_err(|e| e.detail)?;
+        let ex = Projection::parse(ResourceKind::Group, None, Some("members")).map_err(|e| e.detail)?;
         assert!(!ex.shows("members"));
-        let only_id =
-            Projection::parse(ResourceKind::Group, Some("id"), None).map_err(|e| e.detail)?;
+        let only_id = Projection::parse(ResourceKind::Group, Some("id"), None).map_err(|e| e.detail)?;
         assert!(!only_id.shows("members"));
         assert!(Projection::default().shows("members"));
         Ok(())

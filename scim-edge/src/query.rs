@@ -39,12 +39,7 @@ pub struct ListParams {
 impl ListParams {
     /// From query pairs; parameter names are case-insensitive.
     pub fn from_query(pairs: &[(String, String)]) -> Self {
-        let get = |name: &str| {
-            pairs
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.clone())
-        };
+        let get = |name: &str| pairs.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone());
         Self {
             filter: get("filter"),
             start_index: get("startIndex"),
@@ -57,20 +52,13 @@ impl ListParams {
 
     /// From a SearchRequest body (RFC 7644 §3.4.3).
     pub fn from_search(body: &Value) -> ScimResult<Self> {
-        let obj = body
-            .as_object()
-            .ok_or_else(|| ScimError::invalid_syntax("a SearchRequest must be a JSON object"))?;
+        let obj = body.as_object().ok_or_else(|| ScimError::invalid_syntax("a SearchRequest must be a JSON object"))?;
         let text = |k: &str| -> ScimResult<Option<String>> {
             match crate::convert::json::get(obj, k) {
                 None => Ok(None),
                 Some(Value::String(s)) => Ok(Some(s.clone())),
                 Some(Value::Number(n)) => Ok(Some(n.to_string())),
-                Some(Value::Array(a)) => Ok(Some(
-                    a.iter()
-                        .filter_map(Value::as_str)
-                        .collect::<Vec<_>>()
-                        .join(","),
-                )),
+                Some(Value::Array(a)) => Ok(Some(a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(","))),
                 Some(_) => Err(ScimError::invalid_syntax(format!("{k} has the wrong type"))),
             }
         };
@@ -88,89 +76,65 @@ impl ListParams {
     pub fn parse(&self, kind: ResourceKind) -> ScimResult<ListQuery> {
         // sortBy is not supported (ServiceProviderConfig says so); RFC 7644
         // §3.4.2.3 lets us answer in our own stable order instead.
-        // RFC 7644 §3.4.2.4: startIndex < 1 is 1; a negative count is 0.
+        let (start_index, count) = self.paging()?;
+        let filter = self.filter(kind)?;
+        let projection = Projection::parse(kind, self.attributes.as_deref(), self.excluded_attributes.as_deref())?;
+        Ok(ListQuery { filter, start_index, count, projection })
+    }
+
+    /// (startIndex, count): RFC 7644 §3.4.2.4 treats startIndex < 1 as 1 and
+    /// a negative count as 0; counts over [`MAX_COUNT`] are clamped.
+    pub fn paging(&self) -> ScimResult<(u64, u32)> {
+        let integer = |name: &str, s: &str| {
+            s.trim().parse::<i64>().map_err(|_| ScimError::invalid_value(format!("{name} {s:?} is not an integer")))
+        };
         let start_index = match &self.start_index {
             None => 1,
-            Some(s) => s
-                .trim()
-                .parse::<i64>()
-                .map_err(|_| {
-                    ScimError::invalid_value(format!("startIndex {s:?} is not an integer"))
-                })?
-                .max(1),
+            Some(s) => integer("startIndex", s)?.max(1),
         };
         let count = match &self.count {
             None => DEFAULT_COUNT,
-            Some(s) => {
-                let n = s.trim().parse::<i64>().map_err(|_| {
-                    ScimError::invalid_value(format!("count {s:?} is not an integer"))
-                })?;
-                u32::try_from(n.clamp(0, i64::from(MAX_COUNT))).unwrap_or(MAX_COUNT)
-            }
+            Some(s) => u32::try_from(integer("count", s)?.clamp(0, i64::from(MAX_COUNT))).unwrap_or(MAX_COUNT),
         };
-        let filter = match self.filter.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(text) => Some(compile(kind, text)?),
-        };
-        let projection = Projection::parse(
-            kind,
-            self.attributes.as_deref(),
-            self.excluded_attributes.as_deref(),
-        )?;
-        Ok(ListQuery {
-            filter,
-            start_index: u64::try_from(start_index).unwrap_or(1),
-            count,
-            projection,
-        })
+        Ok((u64::try_from(start_index).unwrap_or(1), count))
+    }
+
+    /// The filter, resolved for `kind` (None when absent or blank).
+    pub fn filter(&self, kind: ResourceKind) -> ScimResult<Option<pb::Filter>> {
+        match self.filter.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(text) => compile(kind, text).map(Some),
+        }
     }
 }
 
 /// Parses a SCIM filter and resolves it against `kind`'s schemas.
 pub fn compile(kind: ResourceKind, text: &str) -> ScimResult<pb::Filter> {
-    let ast = filter::parse_filter(text)
-        .map_err(|e| ScimError::bad_request(ScimType::InvalidFilter, e.to_string()))?;
+    let ast = filter::parse_filter(text).map_err(|e| ScimError::bad_request(ScimType::InvalidFilter, e.to_string()))?;
     to_proto(kind, &ast, None)
 }
 
 /// The filter tree with canonical attribute names. Inside a value path
 /// (`parent`), names are relative to the element ("type", "value").
-fn to_proto(
-    kind: ResourceKind,
-    f: &Filter,
-    parent: Option<&schema::Resolved>,
-) -> ScimResult<pb::Filter> {
+fn to_proto(kind: ResourceKind, f: &Filter, parent: Option<&schema::Resolved>) -> ScimResult<pb::Filter> {
     let expr = match f {
         Filter::And(list) => F::And(pb::FilterList {
-            operands: list
-                .iter()
-                .map(|x| to_proto(kind, x, parent))
-                .collect::<ScimResult<_>>()?,
+            operands: list.iter().map(|x| to_proto(kind, x, parent)).collect::<ScimResult<_>>()?,
         }),
         Filter::Or(list) => F::Or(pb::FilterList {
-            operands: list
-                .iter()
-                .map(|x| to_proto(kind, x, parent))
-                .collect::<ScimResult<_>>()?,
+            operands: list.iter().map(|x| to_proto(kind, x, parent)).collect::<ScimResult<_>>()?,
         }),
         Filter::Not(inner) => F::Not(Box::new(to_proto(kind, inner, parent)?)),
         Filter::Present(path) => F::Present(attribute(kind, path, parent)?),
         Filter::Compare { path, op, value } => F::Compare(pb::Comparison {
             attribute: attribute(kind, path, parent)?,
             op: compare_op(*op) as i32,
-            value: Some(pb::FilterValue {
-                kind: Some(literal(value)),
-            }),
+            value: Some(pb::FilterValue { kind: Some(literal(value)) }),
         }),
-        Filter::ValuePath {
-            attr,
-            filter: inner,
-        } => {
+        Filter::ValuePath { attr, filter: inner } => {
             let resolved = resolve(kind, attr)?;
             if resolved.sub.is_some() || !resolved.attr.multi_valued {
-                return Err(invalid(format!(
-                    "{attr} is not a multi-valued attribute; [..] needs one"
-                )));
+                return Err(invalid(format!("{attr} is not a multi-valued attribute; [..] needs one")));
             }
             F::ValuePath(Box::new(pb::ValuePathFilter {
                 attribute: resolved.canonical.clone(),
@@ -186,38 +150,21 @@ fn invalid(detail: String) -> ScimError {
 }
 
 fn resolve(kind: ResourceKind, path: &AttrPath) -> ScimResult<schema::Resolved> {
-    schema::resolve(
-        kind,
-        path.urn.as_deref(),
-        &path.name,
-        path.sub_attr.as_deref(),
-    )
-    .ok_or_else(|| invalid(format!("unknown attribute {path} for {}", kind.name())))
+    schema::resolve(kind, path.urn.as_deref(), &path.name, path.sub_attr.as_deref())
+        .ok_or_else(|| invalid(format!("unknown attribute {path} for {}", kind.name())))
 }
 
 /// The canonical name of `path`, relative to `parent` inside a value path.
-fn attribute(
-    kind: ResourceKind,
-    path: &AttrPath,
-    parent: Option<&schema::Resolved>,
-) -> ScimResult<String> {
+fn attribute(kind: ResourceKind, path: &AttrPath, parent: Option<&schema::Resolved>) -> ScimResult<String> {
     match parent {
         None => Ok(resolve(kind, path)?.canonical),
         Some(p) => {
             if path.urn.is_some() || path.sub_attr.is_some() {
-                return Err(invalid(format!(
-                    "{path} inside {}[...] must be a plain sub-attribute",
-                    p.canonical
-                )));
+                return Err(invalid(format!("{path} inside {}[...] must be a plain sub-attribute", p.canonical)));
             }
             schema::resolve_sub(p, &path.name)
                 .and_then(|r| r.sub.map(|s| s.name.to_owned()))
-                .ok_or_else(|| {
-                    invalid(format!(
-                        "{} has no sub-attribute {}",
-                        p.canonical, path.name
-                    ))
-                })
+                .ok_or_else(|| invalid(format!("{} has no sub-attribute {}", p.canonical, path.name)))
         }
     }
 }
@@ -256,11 +203,7 @@ mod tests {
 
     #[test]
     fn attribute_names_become_canonical() -> Result<(), String> {
-        let f = compiled(
-            ResourceKind::User,
-            "USERNAME eq \"x\" and name.FAMILYNAME sw \"D\"",
-        )
-        .map_err(|e| e.detail)?;
+        let f = compiled(ResourceKind::User, "USERNAME eq \"x\" and name.FAMILYNAME sw \"D\"").map_err(|e| e.detail)?;
         let Some(F::And(list)) = f.expr else {
             return Err("not an and".into());
         };
@@ -278,55 +221,31 @@ mod tests {
 
     #[test]
     fn entra_email_lookup_becomes_a_value_path_with_relative_names() -> Result<(), String> {
-        let f = compiled(
-            ResourceKind::User,
-            "emails[type eq \"work\"].value eq \"a@x.com\"",
-        )
-        .map_err(|e| e.detail)?;
+        let f = compiled(ResourceKind::User, "emails[type eq \"work\"].value eq \"a@x.com\"").map_err(|e| e.detail)?;
         let Some(F::ValuePath(vp)) = f.expr else {
             return Err("not a value path".into());
         };
         assert_eq!(vp.attribute, "emails");
         let text = format!("{:?}", vp.filter);
-        assert!(
-            text.contains("attribute: \"type\"") && text.contains("attribute: \"value\""),
-            "{text}"
-        );
+        assert!(text.contains("attribute: \"type\"") && text.contains("attribute: \"value\""), "{text}");
         Ok(())
     }
 
     #[test]
     fn unknown_attributes_and_bad_syntax_are_invalid_filters() {
-        for text in [
-            "nope eq 1",
-            "userName eqq \"x\"",
-            "(userName eq \"x\"",
-            "emails[nope eq 1]",
-        ] {
-            let e = compiled(ResourceKind::User, text)
-                .err()
-                .and_then(|e| e.scim_type);
+        for text in ["nope eq 1", "userName eqq \"x\"", "(userName eq \"x\"", "emails[nope eq 1]"] {
+            let e = compiled(ResourceKind::User, text).err().and_then(|e| e.scim_type);
             assert_eq!(e, Some(ScimType::InvalidFilter), "{text}");
         }
     }
 
     #[test]
     fn paging_parameters_are_clamped_as_rfc_7644_says() -> Result<(), String> {
-        let p = ListParams {
-            start_index: Some("0".into()),
-            count: Some("-5".into()),
-            ..Default::default()
-        };
+        let p = ListParams { start_index: Some("0".into()), count: Some("-5".into()), ..Default::default() };
         let q = p.parse(ResourceKind::User).map_err(|e| e.detail)?;
         assert_eq!((q.start_index, q.count), (1, 0));
-        let p = ListParams {
-            count: Some("100000".into()),
-            ..Default::default()
-        };
-        assert_eq!(
-            p.parse(ResourceKind::User).map_err(|e| e.detail)?.count,
-            MAX_COUNT
-        );
+        let p = ListParams { count: Some("100000".into()), ..Default::default() };
+        assert_eq!(p.parse(ResourceKind::User).map_err(|e| e.detail)?.count, MAX_COUNT);
         Ok(())
     }
 }

@@ -19,31 +19,16 @@ pub struct Scim {
 impl Scim {
     /// 200 with `body`.
     pub fn ok(body: Value) -> Self {
-        Self {
-            status: StatusCode::OK,
-            body,
-            etag: None,
-            location: None,
-        }
+        Self { status: StatusCode::OK, body, etag: None, location: None }
     }
 
     /// A single resource: its ETag is `meta.version`; `created` adds 201 and
     /// `Location` = `meta.location`.
     pub fn resource(body: Value, created: bool) -> Self {
-        let etag = body
-            .pointer("/meta/version")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
-        let location = body
-            .pointer("/meta/location")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
+        let etag = body.pointer("/meta/version").and_then(Value::as_str).map(str::to_owned);
+        let location = body.pointer("/meta/location").and_then(Value::as_str).map(str::to_owned);
         Self {
-            status: if created {
-                StatusCode::CREATED
-            } else {
-                StatusCode::OK
-            },
+            status: if created { StatusCode::CREATED } else { StatusCode::OK },
             body,
             etag,
             location: if created { location } else { None },
@@ -55,10 +40,7 @@ impl IntoResponse for Scim {
     fn into_response(self) -> Response {
         let mut resp = (self.status, self.body.to_string()).into_response();
         let h = resp.headers_mut();
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(SCIM_CONTENT_TYPE),
-        );
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_CONTENT_TYPE));
         if let Some(v) = self.etag.and_then(|e| HeaderValue::from_str(&e).ok()) {
             h.insert(header::ETAG, v);
         }

@@ -3,9 +3,8 @@
 use proto::v1::group_service_server::GroupService;
 use proto::v1::member_change::Op;
 use proto::v1::{
-    CreateGroupRequest, DeleteGroupRequest, DeleteGroupResponse, GetGroupRequest, Group,
-    ListGroupMembersRequest, ListGroupMembersResponse, ListGroupsRequest, ListGroupsResponse,
-    Member, ReplaceGroupRequest, UpdateGroupRequest,
+    CreateGroupRequest, DeleteGroupRequest, DeleteGroupResponse, GetGroupRequest, Group, ListGroupMembersRequest,
+    ListGroupMembersResponse, ListGroupsRequest, ListGroupsResponse, Member, ReplaceGroupRequest, UpdateGroupRequest,
 };
 use tonic::{Request, Response, Status};
 
@@ -27,122 +26,57 @@ fn members(list: &[Member]) -> Result<Vec<MemberRef>> {
 
 #[tonic::async_trait]
 impl GroupService for Groups {
-    async fn create_group(
-        &self,
-        req: Request<CreateGroupRequest>,
-    ) -> Result<Response<Group>, Status> {
+    async fn create_group(&self, req: Request<CreateGroupRequest>) -> Result<Response<Group>, Status> {
         let tenant = authenticate(&self.store, &req).await?;
-        let group = req
-            .into_inner()
-            .group
-            .ok_or(Error::MissingField { field: "group" })?;
+        let group = req.into_inner().group.ok_or(Error::MissingField { field: "group" })?;
         let valid = ValidGroup::parse(&group)?;
         let initial = members(&group.members)?;
-        Ok(Response::new(
-            store::create(&self.store, &tenant, valid, initial, true).await?,
-        ))
+        Ok(Response::new(store::create(&self.store, &tenant, valid, initial, true).await?))
     }
 
     async fn get_group(&self, req: Request<GetGroupRequest>) -> Result<Response<Group>, Status> {
         let tenant = authenticate(&self.store, &req).await?;
-        let GetGroupRequest {
-            id,
-            include_members,
-        } = req.into_inner();
+        let GetGroupRequest { id, include_members } = req.into_inner();
         let id = ResourceId::parse(KIND, &id)?;
-        Ok(Response::new(
-            store::get(&self.store, &tenant, &id, include_members).await?,
-        ))
+        Ok(Response::new(store::get(&self.store, &tenant, &id, include_members).await?))
     }
 
-    async fn list_groups(
-        &self,
-        req: Request<ListGroupsRequest>,
-    ) -> Result<Response<ListGroupsResponse>, Status> {
+    async fn list_groups(&self, req: Request<ListGroupsRequest>) -> Result<Response<ListGroupsResponse>, Status> {
         let tenant = authenticate(&self.store, &req).await?;
-        let ListGroupsRequest {
-            filter,
-            page: p,
-            include_members,
-        } = req.into_inner();
+        let ListGroupsRequest { filter, page: p, include_members } = req.into_inner();
         let (offset, limit) = page(p.as_ref());
-        let (groups, total) = store::list(
-            &self.store,
-            &tenant,
-            filter.as_ref(),
-            offset,
-            limit,
-            include_members,
-        )
-        .await?;
-        Ok(Response::new(ListGroupsResponse {
-            groups,
-            total_size: total,
-        }))
+        let (groups, total) =
+            store::list(&self.store, &tenant, filter.as_ref(), offset, limit, include_members).await?;
+        Ok(Response::new(ListGroupsResponse { groups, total_size: total }))
     }
 
-    async fn replace_group(
-        &self,
-        req: Request<ReplaceGroupRequest>,
-    ) -> Result<Response<Group>, Status> {
+    async fn replace_group(&self, req: Request<ReplaceGroupRequest>) -> Result<Response<Group>, Status> {
         let tenant = authenticate(&self.store, &req).await?;
-        let ReplaceGroupRequest {
-            id,
-            group,
-            expected_version: v,
-            include_members,
-        } = req.into_inner();
+        let ReplaceGroupRequest { id, group, expected_version: v, include_members } = req.into_inner();
         let id = ResourceId::parse(KIND, &id)?;
         let group = group.ok_or(Error::MissingField { field: "group" })?;
         let fields = GroupFields::from(ValidGroup::parse(&group)?);
         let changes = vec![MemberChange::ReplaceAll(members(&group.members)?)];
         let expected = expected_version(v.as_deref())?;
-        Ok(Response::new(
-            store::update(
-                &self.store,
-                &tenant,
-                &id,
-                fields,
-                changes,
-                expected,
-                include_members,
-            )
-            .await?,
-        ))
+        Ok(Response::new(store::update(&self.store, &tenant, &id, fields, changes, expected, include_members).await?))
     }
 
-    async fn update_group(
-        &self,
-        req: Request<UpdateGroupRequest>,
-    ) -> Result<Response<Group>, Status> {
+    async fn update_group(&self, req: Request<UpdateGroupRequest>) -> Result<Response<Group>, Status> {
         let tenant = authenticate(&self.store, &req).await?;
-        let UpdateGroupRequest {
-            id,
-            group,
-            update_mask,
-            member_changes,
-            expected_version: v,
-            include_members,
-        } = req.into_inner();
+        let UpdateGroupRequest { id, group, update_mask, member_changes, expected_version: v, include_members } =
+            req.into_inner();
         let id = ResourceId::parse(KIND, &id)?;
         let group = group.unwrap_or_default();
         let mut fields = GroupFields::default();
         for path in update_mask.map(|m| m.paths).unwrap_or_default() {
             match path.as_str() {
                 "display_name" => {
-                    let probe = Group {
-                        display_name: group.display_name.clone(),
-                        ..Default::default()
-                    };
+                    let probe = Group { display_name: group.display_name.clone(), ..Default::default() };
                     fields.display_name = Some(ValidGroup::parse(&probe)?.display_name);
                 }
                 "external_id" => fields.external_id = Some(group.external_id.clone()),
                 other => {
-                    return Err(Error::invalid(
-                        "update_mask",
-                        format!("unknown Group field {other:?}"),
-                    )
-                    .into());
+                    return Err(Error::invalid("update_mask", format!("unknown Group field {other:?}")).into());
                 }
             }
         }
@@ -151,10 +85,7 @@ impl GroupService for Groups {
             changes.push(match Op::try_from(c.op).unwrap_or(Op::Unspecified) {
                 Op::Add => MemberChange::Add(members(&c.members)?),
                 Op::Remove => MemberChange::Remove(
-                    c.members
-                        .iter()
-                        .filter_map(|m| ResourceId::parse(KIND, &m.value).ok())
-                        .collect(),
+                    c.members.iter().filter_map(|m| ResourceId::parse(KIND, &m.value).ok()).collect(),
                 ),
                 Op::ReplaceAll => MemberChange::ReplaceAll(members(&c.members)?),
                 Op::Unspecified => {
@@ -163,24 +94,10 @@ impl GroupService for Groups {
             });
         }
         let expected = expected_version(v.as_deref())?;
-        Ok(Response::new(
-            store::update(
-                &self.store,
-                &tenant,
-                &id,
-                fields,
-                changes,
-                expected,
-                include_members,
-            )
-            .await?,
-        ))
+        Ok(Response::new(store::update(&self.store, &tenant, &id, fields, changes, expected, include_members).await?))
     }
 
-    async fn delete_group(
-        &self,
-        req: Request<DeleteGroupRequest>,
-    ) -> Result<Response<DeleteGroupResponse>, Status> {
+    async fn delete_group(&self, req: Request<DeleteGroupRequest>) -> Result<Response<DeleteGroupResponse>, Status> {
         let tenant = authenticate(&self.store, &req).await?;
         let id = ResourceId::parse(KIND, &req.get_ref().id)?;
         store::delete(&self.store, &tenant, &id).await?;
@@ -195,11 +112,7 @@ impl GroupService for Groups {
         let ListGroupMembersRequest { group_id, page: p } = req.into_inner();
         let id = ResourceId::parse(KIND, &group_id)?;
         let (offset, limit) = page(p.as_ref());
-        let (members, total) =
-            store::list_members(&self.store, &tenant, &id, offset, limit).await?;
-        Ok(Response::new(ListGroupMembersResponse {
-            members,
-            total_size: total,
-        }))
+        let (members, total) = store::list_members(&self.store, &tenant, &id, offset, limit).await?;
+        Ok(Response::new(ListGroupMembersResponse { members, total_size: total }))
     }
 }

@@ -24,23 +24,15 @@ pub const DEFAULT_PAGE_SIZE: u32 = 100;
 
 /// Every identity.v1 service, ready to serve.
 pub fn routes(store: Store) -> Routes {
-    Routes::new(UserServiceServer::new(users::Users {
-        store: store.clone(),
-    }))
-    .add_service(GroupServiceServer::new(groups::Groups {
-        store: store.clone(),
-    }))
-    .add_service(TenantServiceServer::new(tenants::Tenants { store }))
+    Routes::new(UserServiceServer::new(users::Users { store: store.clone() }))
+        .add_service(GroupServiceServer::new(groups::Groups { store: store.clone() }))
+        .add_service(TenantServiceServer::new(tenants::Tenants { store }))
 }
 
 /// The tenant of the bearer token in the `authorization` metadata
 /// (`Bearer <token>`, or the bare token).
 async fn authenticate<T>(store: &Store, req: &Request<T>) -> Result<TenantId> {
-    let header = req
-        .metadata()
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .ok_or(Error::Unauthenticated)?;
+    let header = req.metadata().get("authorization").and_then(|v| v.to_str().ok()).ok_or(Error::Unauthenticated)?;
     let token = bearer_token(header).ok_or(Error::Unauthenticated)?;
     Ok(tenant_store::authenticate(store, token).await?.id)
 }
@@ -71,10 +63,7 @@ fn expected_version(v: Option<&str>) -> Result<Option<i64>> {
         None => Ok(None),
         Some(s) => parse_version(s)
             .map(Some)
-            .ok_or_else(|| Error::VersionMismatch {
-                expected: s.to_owned(),
-                current: "unknown".to_owned(),
-            }),
+            .ok_or_else(|| Error::VersionMismatch { expected: s.to_owned(), current: "unknown".to_owned() }),
     }
 }
 

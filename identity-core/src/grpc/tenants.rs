@@ -14,11 +14,7 @@ pub struct Tenants {
 #[tonic::async_trait]
 impl TenantService for Tenants {
     async fn who_am_i(&self, req: Request<WhoAmIRequest>) -> Result<Response<Tenant>, Status> {
-        let header = req
-            .metadata()
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
+        let header = req.metadata().get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
         let token = super::bearer_token(header).ok_or(Error::Unauthenticated)?;
         let t = store::authenticate(&self.store, token).await?;
         Ok(Response::new(Tenant {

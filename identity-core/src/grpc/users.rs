@@ -2,8 +2,8 @@
 
 use proto::v1::user_service_server::UserService;
 use proto::v1::{
-    CreateUserRequest, DeleteUserRequest, DeleteUserResponse, GetUserRequest, ListUsersRequest,
-    ListUsersResponse, ReplaceUserRequest, UpdateUserRequest, User,
+    CreateUserRequest, DeleteUserRequest, DeleteUserResponse, GetUserRequest, ListUsersRequest, ListUsersResponse,
+    ReplaceUserRequest, UpdateUserRequest, User,
 };
 use tonic::{Request, Response, Status};
 
@@ -25,10 +25,10 @@ impl UserService for Users {
         // The password is write-only and not stored by this version; it is
         // dropped here and never logged.
         let CreateUserRequest { user, password: _ } = req.into_inner();
-        let user = ValidUser::parse(user.ok_or(Error::MissingField { field: "user" })?)?;
-        Ok(Response::new(
-            store::create(&self.store, &tenant, user).await?,
-        ))
+        let mut user = user.ok_or(Error::MissingField { field: "user" })?;
+        user.active = Some(user.active.unwrap_or(true));
+        let user = ValidUser::parse(user)?;
+        Ok(Response::new(store::create(&self.store, &tenant, user).await?))
     }
 
     async fn get_user(&self, req: Request<GetUserRequest>) -> Result<Response<User>, Status> {
@@ -37,55 +37,32 @@ impl UserService for Users {
         Ok(Response::new(store::get(&self.store, &tenant, &id).await?))
     }
 
-    async fn list_users(
-        &self,
-        req: Request<ListUsersRequest>,
-    ) -> Result<Response<ListUsersResponse>, Status> {
+    async fn list_users(&self, req: Request<ListUsersRequest>) -> Result<Response<ListUsersResponse>, Status> {
         let tenant = authenticate(&self.store, &req).await?;
         let ListUsersRequest { filter, page: p } = req.into_inner();
         let (offset, limit) = page(p.as_ref());
-        let (users, total) =
-            store::list(&self.store, &tenant, filter.as_ref(), offset, limit).await?;
-        Ok(Response::new(ListUsersResponse {
-            users,
-            total_size: total,
-        }))
+        let (users, total) = store::list(&self.store, &tenant, filter.as_ref(), offset, limit).await?;
+        Ok(Response::new(ListUsersResponse { users, total_size: total }))
     }
 
-    async fn replace_user(
-        &self,
-        req: Request<ReplaceUserRequest>,
-    ) -> Result<Response<User>, Status> {
+    async fn replace_user(&self, req: Request<ReplaceUserRequest>) -> Result<Response<User>, Status> {
         let tenant = authenticate(&self.store, &req).await?;
-        let ReplaceUserRequest {
-            id,
-            user,
-            expected_version: v,
-        } = req.into_inner();
+        let ReplaceUserRequest { id, user, expected_version: v } = req.into_inner();
         let id = ResourceId::parse(KIND, &id)?;
         let user = ValidUser::parse(user.ok_or(Error::MissingField { field: "user" })?)?;
         let expected = expected_version(v.as_deref())?;
-        Ok(Response::new(
-            store::replace(&self.store, &tenant, &id, user, expected).await?,
-        ))
+        Ok(Response::new(store::replace(&self.store, &tenant, &id, user, expected).await?))
     }
 
     async fn update_user(&self, req: Request<UpdateUserRequest>) -> Result<Response<User>, Status> {
         let tenant = authenticate(&self.store, &req).await?;
-        let UpdateUserRequest {
-            id,
-            user,
-            update_mask,
-            expected_version: v,
-        } = req.into_inner();
+        let UpdateUserRequest { id, user, update_mask, expected_version: v } = req.into_inner();
         let id = ResourceId::parse(KIND, &id)?;
         let from = user.unwrap_or_default();
         let paths = update_mask.map(|m| m.paths).unwrap_or_default();
         for p in &paths {
             if !FIELDS.contains(&p.as_str()) {
-                return Err(
-                    Error::invalid("update_mask", format!("unknown User field {p:?}")).into(),
-                );
+                return Err(Error::invalid("update_mask", format!("unknown User field {p:?}")).into());
             }
         }
         let expected = expected_version(v.as_deref())?;
@@ -99,10 +76,7 @@ impl UserService for Users {
         Ok(Response::new(updated))
     }
 
-    async fn delete_user(
-        &self,
-        req: Request<DeleteUserRequest>,
-    ) -> Result<Response<DeleteUserResponse>, Status> {
+    async fn delete_user(&self, req: Request<DeleteUserRequest>) -> Result<Response<DeleteUserResponse>, Status> {
         let tenant = authenticate(&self.store, &req).await?;
         let id = ResourceId::parse(KIND, &req.get_ref().id)?;
         store::delete(&self.store, &tenant, &id).await?;
@@ -170,12 +144,7 @@ mod tests {
 
     #[test]
     fn every_mask_field_is_merged() {
-        let from = User {
-            active: true,
-            user_name: "a".into(),
-            title: Some("t".into()),
-            ..Default::default()
-        };
+        let from = User { active: Some(true), user_name: "a".into(), title: Some("t".into()), ..Default::default() };
         let mut to = User::default();
         for f in FIELDS {
             merge(&mut to, &from, f);

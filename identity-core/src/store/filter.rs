@@ -11,13 +11,9 @@
 //! - Every comparison yields TRUE or FALSE, never NULL, so `not (…)` means
 //!   what it says on both backends.
 
-use proto::v1::{
-    CompareOp, Comparison, Filter, ValuePathFilter, filter::Expr as F, filter_value::Kind as V,
-};
+use proto::v1::{CompareOp, Comparison, Filter, ValuePathFilter, filter::Expr as F, filter_value::Kind as V};
 use sea_orm::EntityName;
-use sea_orm::sea_query::{
-    Alias, Condition, Expr, ExprTrait, Func, LikeExpr, Query, SelectStatement,
-};
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Func, LikeExpr, Query, SelectStatement};
 
 use super::entities::{group_members, groups, user_values, users};
 use super::time;
@@ -58,11 +54,7 @@ enum Target {
     /// A column of the resource's own table.
     Column(&'static str, Kind),
     /// A sub-attribute of a multi-valued user attribute (`user_values`).
-    Element {
-        attr: &'static str,
-        col: &'static str,
-        kind: Kind,
-    },
+    Element { attr: &'static str, col: &'static str, kind: Kind },
     /// A group's members (`group_members.member_id` / `member_type`).
     Member { col: &'static str },
     /// The groups a user is a direct member of.
@@ -76,10 +68,7 @@ const CI: Kind = Kind::CiString { lower: None };
 /// Compiles `filter` for `resource` into a condition on its table.
 pub fn compile(resource: Resource, filter: &Filter) -> Result<Condition> {
     let mut budget = MAX_NODES;
-    let c = Compiler {
-        resource,
-        element: None,
-    };
+    let c = Compiler { resource, element: None };
     Ok(Condition::all().add(c.node(filter, 0, &mut budget)?))
 }
 
@@ -94,9 +83,7 @@ impl Compiler {
         if depth > MAX_DEPTH {
             return Err(Error::filter("", "the filter is nested too deeply"));
         }
-        *budget = budget
-            .checked_sub(1)
-            .ok_or_else(|| Error::filter("", "the filter has too many terms"))?;
+        *budget = budget.checked_sub(1).ok_or_else(|| Error::filter("", "the filter has too many terms"))?;
         let Some(expr) = &f.expr else {
             return Err(Error::filter("", "empty filter expression"));
         };
@@ -105,11 +92,7 @@ impl Compiler {
                 if list.operands.is_empty() {
                     return Err(Error::filter("", "and/or needs operands"));
                 }
-                let mut cond = if matches!(expr, F::And(_)) {
-                    Condition::all()
-                } else {
-                    Condition::any()
-                };
+                let mut cond = if matches!(expr, F::And(_)) { Condition::all() } else { Condition::any() };
                 for op in &list.operands {
                     cond = cond.add(self.node(op, depth + 1, budget)?);
                 }
@@ -126,25 +109,16 @@ impl Compiler {
         if self.element.is_some() {
             return Err(Error::filter(&vp.attribute, "value paths cannot nest"));
         }
-        let inner = vp
-            .filter
-            .as_ref()
-            .ok_or_else(|| Error::filter(&vp.attribute, "empty value filter"))?;
+        let inner = vp.filter.as_ref().ok_or_else(|| Error::filter(&vp.attribute, "empty value filter"))?;
         match (self.resource, vp.attribute.as_str()) {
             (Resource::User, attr) => {
                 let attr = multi_valued(attr).ok_or_else(|| unknown(&vp.attribute))?;
-                let sub = Compiler {
-                    resource: self.resource,
-                    element: Some(attr),
-                };
+                let sub = Compiler { resource: self.resource, element: Some(attr) };
                 let cond = sub.node(inner, depth + 1, budget)?;
                 Ok(Expr::exists(element_query(attr).and_where(cond).to_owned()))
             }
             (Resource::Group, "members") => {
-                let sub = Compiler {
-                    resource: self.resource,
-                    element: Some("members"),
-                };
+                let sub = Compiler { resource: self.resource, element: Some("members") };
                 let cond = sub.node(inner, depth + 1, budget)?;
                 Ok(Expr::exists(member_query().and_where(cond).to_owned()))
             }
@@ -163,9 +137,7 @@ impl Compiler {
             .and_then(|v| v.kind.clone())
             .ok_or_else(|| Error::filter(&c.attribute, "missing value"))?;
         match self.target(&c.attribute)? {
-            Target::Column(col, kind) => {
-                compare_col(self.table(), col, kind, op, &value, &c.attribute)
-            }
+            Target::Column(col, kind) => compare_col(self.table(), col, kind, op, &value, &c.attribute),
             Target::Element { attr, col, kind } => {
                 let cond = element_compare(col, kind, op, &value, &c.attribute)?;
                 Ok(match self.element {
@@ -174,14 +146,8 @@ impl Compiler {
                 })
             }
             Target::Member { col } => {
-                let cond = compare_col(
-                    group_members::Entity.table_name(),
-                    col,
-                    Kind::ExactString,
-                    op,
-                    &value,
-                    &c.attribute,
-                )?;
+                let cond =
+                    compare_col(group_members::Entity.table_name(), col, Kind::ExactString, op, &value, &c.attribute)?;
                 Ok(match self.element {
                     Some(_) => cond,
                     None => Expr::exists(member_query().and_where(cond).to_owned()),
@@ -198,10 +164,9 @@ impl Compiler {
                 )?;
                 Ok(Expr::exists(user_group_query().and_where(cond).to_owned()))
             }
-            Target::Complex(_) => Err(Error::filter(
-                &c.attribute,
-                "a complex attribute supports only pr; compare a sub-attribute",
-            )),
+            Target::Complex(_) => {
+                Err(Error::filter(&c.attribute, "a complex attribute supports only pr; compare a sub-attribute"))
+            }
         }
     }
 
@@ -270,12 +235,7 @@ fn user_target(attribute: &str) -> Option<Target> {
     let t = match attribute {
         "id" => C("id", Kind::ExactString),
         "externalId" => C("external_id", Kind::ExactString),
-        "userName" => C(
-            "user_name",
-            Kind::CiString {
-                lower: Some("user_name_lower"),
-            },
-        ),
+        "userName" => C("user_name", Kind::CiString { lower: Some("user_name_lower") }),
         "displayName" => C("display_name", CI),
         "nickName" => C("nick_name", CI),
         "profileUrl" => C("profile_url", CI),
@@ -330,12 +290,7 @@ fn group_target(attribute: &str) -> Option<Target> {
     Some(match attribute {
         "id" => C("id", Kind::ExactString),
         "externalId" => C("external_id", Kind::ExactString),
-        "displayName" => C(
-            "display_name",
-            Kind::CiString {
-                lower: Some("display_name_lower"),
-            },
-        ),
+        "displayName" => C("display_name", Kind::CiString { lower: Some("display_name_lower") }),
         "meta.created" => C("created_us", Kind::DateTime),
         "meta.lastModified" => C("modified_us", Kind::DateTime),
         "members" | "members.value" => Target::Member { col: "member_id" },
@@ -355,18 +310,9 @@ fn member_target(sub: &str) -> Option<Target> {
 /// The canonical name of a multi-valued user attribute stored in `user_values`.
 fn multi_valued(attr: &str) -> Option<&'static str> {
     use super::users::rows::*;
-    [
-        EMAILS,
-        PHONE_NUMBERS,
-        IMS,
-        PHOTOS,
-        ADDRESSES,
-        ENTITLEMENTS,
-        ROLES,
-        X509_CERTIFICATES,
-    ]
-    .into_iter()
-    .find(|a| *a == attr)
+    [EMAILS, PHONE_NUMBERS, IMS, PHOTOS, ADDRESSES, ENTITLEMENTS, ROLES, X509_CERTIFICATES]
+        .into_iter()
+        .find(|a| *a == attr)
 }
 
 fn element_target(attr: &'static str, sub: &str) -> Option<Target> {
@@ -374,9 +320,7 @@ fn element_target(attr: &'static str, sub: &str) -> Option<Target> {
     let value_kind = if attr == PHOTOS || attr == X509_CERTIFICATES {
         Kind::ExactString
     } else {
-        Kind::CiString {
-            lower: Some("value_lower"),
-        }
+        Kind::CiString { lower: Some("value_lower") }
     };
     let (col, kind) = match (attr == ADDRESSES, sub) {
         (_, "type") => ("kind", CI),
@@ -402,13 +346,9 @@ fn element_query(attr: &str) -> SelectStatement {
         .expr(Expr::val(1))
         .from(Alias::new(uv))
         .and_where(
-            Expr::col((Alias::new(uv), user_values::Column::TenantId))
-                .equals((Alias::new(u), users::Column::TenantId)),
+            Expr::col((Alias::new(uv), user_values::Column::TenantId)).equals((Alias::new(u), users::Column::TenantId)),
         )
-        .and_where(
-            Expr::col((Alias::new(uv), user_values::Column::UserId))
-                .equals((Alias::new(u), users::Column::Id)),
-        )
+        .and_where(Expr::col((Alias::new(uv), user_values::Column::UserId)).equals((Alias::new(u), users::Column::Id)))
         .and_where(Expr::col((Alias::new(uv), user_values::Column::Attr)).eq(attr))
         .to_owned()
 }
@@ -425,8 +365,7 @@ fn member_query() -> SelectStatement {
                 .equals((Alias::new(g), groups::Column::TenantId)),
         )
         .and_where(
-            Expr::col((Alias::new(gm), group_members::Column::GroupId))
-                .equals((Alias::new(g), groups::Column::Id)),
+            Expr::col((Alias::new(gm), group_members::Column::GroupId)).equals((Alias::new(g), groups::Column::Id)),
         )
         .to_owned()
 }
@@ -443,32 +382,22 @@ fn user_group_query() -> SelectStatement {
                 .equals((Alias::new(u), users::Column::TenantId)),
         )
         .and_where(
-            Expr::col((Alias::new(gm), group_members::Column::MemberId))
-                .equals((Alias::new(u), users::Column::Id)),
+            Expr::col((Alias::new(gm), group_members::Column::MemberId)).equals((Alias::new(u), users::Column::Id)),
         )
         .to_owned()
 }
 
-fn element_compare(
-    col: &'static str,
-    kind: Kind,
-    op: CompareOp,
-    value: &V,
-    attribute: &str,
-) -> Result<Expr> {
+fn element_compare(col: &'static str, kind: Kind, op: CompareOp, value: &V, attribute: &str) -> Result<Expr> {
     let uv = user_values::Entity.table_name();
     // value_lower holds at most VALUE_KEY_CHARS characters: an equality on a
     // longer literal also checks the full value.
-    if let (Kind::CiString { lower: Some(_) }, V::StringValue(s), CompareOp::Eq | CompareOp::Ne) =
-        (kind, value, op)
+    if let (Kind::CiString { lower: Some(_) }, V::StringValue(s), CompareOp::Eq | CompareOp::Ne) = (kind, value, op)
         && s.chars().count() > VALUE_KEY_CHARS
     {
         {
-            let full = Expr::expr(Func::lower(Expr::col((Alias::new(uv), Alias::new(col)))))
-                .eq(s.to_lowercase());
-            let eq = Condition::all()
-                .add(Expr::col((Alias::new(uv), Alias::new("value_lower"))).eq(value_key(s)))
-                .add(full);
+            let full = Expr::expr(Func::lower(Expr::col((Alias::new(uv), Alias::new(col))))).eq(s.to_lowercase());
+            let eq =
+                Condition::all().add(Expr::col((Alias::new(uv), Alias::new("value_lower"))).eq(value_key(s))).add(full);
             let eq: Expr = eq.into();
             return Ok(if op == CompareOp::Eq { eq } else { eq.not() });
         }
@@ -498,10 +427,7 @@ fn compare_col(
         return match op {
             CompareOp::Eq => Ok(column.is_null()),
             CompareOp::Ne => Ok(column.is_not_null()),
-            _ => Err(Error::filter(
-                attribute,
-                "null can only be compared with eq or ne",
-            )),
+            _ => Err(Error::filter(attribute, "null can only be compared with eq or ne")),
         };
     }
     let (lhs, rhs): (Expr, sea_orm::Value) = match kind {
@@ -511,20 +437,14 @@ fn compare_col(
             // use it; the other operators read the full value.
             let truncated_key = lower == Some("value_lower");
             let lhs = match lower {
-                Some(lc)
-                    if !truncated_key
-                        || matches!(op, CompareOp::Eq | CompareOp::Ne | CompareOp::Sw) =>
-                {
+                Some(lc) if !truncated_key || matches!(op, CompareOp::Eq | CompareOp::Ne | CompareOp::Sw) => {
                     Expr::col((Alias::new(table), Alias::new(lc)))
                 }
                 _ => Expr::expr(Func::lower(column.clone())),
             };
             (lhs, s.into())
         }
-        Kind::ExactString => (
-            column.clone(),
-            string_literal(value, attribute)?.to_owned().into(),
-        ),
+        Kind::ExactString => (column.clone(), string_literal(value, attribute)?.to_owned().into()),
         Kind::Bool => {
             let b = match value {
                 V::BoolValue(b) => *b,
@@ -533,23 +453,16 @@ fn compare_col(
                 _ => return Err(Error::filter(attribute, "expects true or false")),
             };
             if !matches!(op, CompareOp::Eq | CompareOp::Ne) {
-                return Err(Error::filter(
-                    attribute,
-                    "a boolean supports only eq, ne and pr",
-                ));
+                return Err(Error::filter(attribute, "a boolean supports only eq, ne and pr"));
             }
             (column.clone(), b.into())
         }
         Kind::DateTime => {
             let s = string_literal(value, attribute)?;
-            let us = time::parse_rfc3339(s).ok_or_else(|| {
-                Error::filter(attribute, format!("{s:?} is not an RFC 3339 dateTime"))
-            })?;
+            let us = time::parse_rfc3339(s)
+                .ok_or_else(|| Error::filter(attribute, format!("{s:?} is not an RFC 3339 dateTime")))?;
             if matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew) {
-                return Err(Error::filter(
-                    attribute,
-                    "a dateTime supports eq, ne, gt, ge, lt, le and pr",
-                ));
+                return Err(Error::filter(attribute, "a dateTime supports eq, ne, gt, ge, lt, le and pr"));
             }
             (column.clone(), us.into())
         }
@@ -606,54 +519,32 @@ mod tests {
     use sea_orm::sea_query::{MysqlQueryBuilder, SqliteQueryBuilder};
 
     fn string_value(s: &str) -> FilterValue {
-        FilterValue {
-            kind: Some(V::StringValue(s.to_owned())),
-        }
+        FilterValue { kind: Some(V::StringValue(s.to_owned())) }
     }
 
     fn cmp(attr: &str, op: CompareOp, v: &str) -> Filter {
         Filter {
-            expr: Some(F::Compare(Comparison {
-                attribute: attr.into(),
-                op: op as i32,
-                value: Some(string_value(v)),
-            })),
+            expr: Some(F::Compare(Comparison { attribute: attr.into(), op: op as i32, value: Some(string_value(v)) })),
         }
     }
 
     fn sql(resource: Resource, f: &Filter) -> (String, String) {
         let cond = compile(resource, f).unwrap_or_else(|e| panic!("{e}"));
-        let q = Query::select()
-            .expr(Expr::val(1))
-            .from(Alias::new("users"))
-            .cond_where(cond)
-            .to_owned();
-        (
-            q.to_string(MysqlQueryBuilder),
-            q.to_string(SqliteQueryBuilder),
-        )
+        let q = Query::select().expr(Expr::val(1)).from(Alias::new("users")).cond_where(cond).to_owned();
+        (q.to_string(MysqlQueryBuilder), q.to_string(SqliteQueryBuilder))
     }
 
     #[test]
     fn user_name_eq_uses_the_lower_cased_column() {
-        let (my, _) = sql(
-            Resource::User,
-            &cmp("userName", CompareOp::Eq, "JANE@X.COM"),
-        );
-        assert!(
-            my.contains("`users`.`user_name_lower` = 'jane@x.com'"),
-            "{my}"
-        );
+        let (my, _) = sql(Resource::User, &cmp("userName", CompareOp::Eq, "JANE@X.COM"));
+        assert!(my.contains("`users`.`user_name_lower` = 'jane@x.com'"), "{my}");
     }
 
     #[test]
     fn a_value_path_becomes_one_exists_on_user_values() {
         let inner = Filter {
             expr: Some(F::And(FilterList {
-                operands: vec![
-                    cmp("type", CompareOp::Eq, "work"),
-                    cmp("value", CompareOp::Eq, "A@x.com"),
-                ],
+                operands: vec![cmp("type", CompareOp::Eq, "work"), cmp("value", CompareOp::Eq, "A@x.com")],
             })),
         };
         let f = Filter {
@@ -664,14 +555,8 @@ mod tests {
         };
         let (my, lite) = sql(Resource::User, &f);
         assert_eq!(my.matches("EXISTS").count(), 1, "{my}");
-        assert!(
-            my.contains("`user_values`.`value_lower` = 'a@x.com'"),
-            "{my}"
-        );
-        assert!(
-            lite.contains("\"user_values\".\"attr\" = 'emails'"),
-            "{lite}"
-        );
+        assert!(my.contains("`user_values`.`value_lower` = 'a@x.com'"), "{my}");
+        assert!(lite.contains("\"user_values\".\"attr\" = 'emails'"), "{lite}");
     }
 
     #[test]
@@ -683,10 +568,7 @@ mod tests {
 
     #[test]
     fn unknown_attributes_are_invalid_filters() {
-        assert!(matches!(
-            compile(Resource::User, &cmp("nope", CompareOp::Eq, "x")),
-            Err(Error::InvalidFilter { .. })
-        ));
+        assert!(matches!(compile(Resource::User, &cmp("nope", CompareOp::Eq, "x")), Err(Error::InvalidFilter { .. })));
         assert!(matches!(
             compile(Resource::Group, &cmp("userName", CompareOp::Eq, "x")),
             Err(Error::InvalidFilter { .. })
@@ -699,28 +581,18 @@ mod tests {
             expr: Some(F::Compare(Comparison {
                 attribute: "active".into(),
                 op: CompareOp::Gt as i32,
-                value: Some(FilterValue {
-                    kind: Some(V::BoolValue(true)),
-                }),
+                value: Some(FilterValue { kind: Some(V::BoolValue(true)) }),
             })),
         };
-        assert!(matches!(
-            compile(Resource::User, &f),
-            Err(Error::InvalidFilter { .. })
-        ));
+        assert!(matches!(compile(Resource::User, &f), Err(Error::InvalidFilter { .. })));
     }
 
     #[test]
     fn a_deep_tree_is_rejected_without_overflowing() {
         let mut f = cmp("userName", CompareOp::Eq, "x");
         for _ in 0..10_000 {
-            f = Filter {
-                expr: Some(F::Not(Box::new(f))),
-            };
+            f = Filter { expr: Some(F::Not(Box::new(f))) };
         }
-        assert!(matches!(
-            compile(Resource::User, &f),
-            Err(Error::InvalidFilter { .. })
-        ));
+        assert!(matches!(compile(Resource::User, &f), Err(Error::InvalidFilter { .. })));
     }
 }

@@ -8,8 +8,8 @@ use std::collections::BTreeSet;
 use proto::v1::{Filter, Group, Member, MemberType, ResourceMeta};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityName, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityName, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::entities::{group_members, groups, users};
@@ -33,10 +33,7 @@ pub struct GroupFields {
 
 impl From<ValidGroup> for GroupFields {
     fn from(g: ValidGroup) -> Self {
-        Self {
-            display_name: Some(g.display_name),
-            external_id: Some(g.external_id),
-        }
+        Self { display_name: Some(g.display_name), external_id: Some(g.external_id) }
     }
 }
 
@@ -59,8 +56,7 @@ pub async fn create(
     let id = ResourceId::generate();
     let now = time::now_us();
     in_tx(store, |txn| {
-        let (tenant, id, group, members) =
-            (tenant.clone(), id.clone(), group.clone(), members.clone());
+        let (tenant, id, group, members) = (tenant.clone(), id.clone(), group.clone(), members.clone());
         Box::pin(async move {
             groups::Entity::insert(groups::ActiveModel {
                 tenant_id: Set(tenant.as_str().to_owned()),
@@ -82,12 +78,7 @@ pub async fn create(
 }
 
 /// Reads one group.
-pub async fn get(
-    store: &Store,
-    tenant: &TenantId,
-    id: &ResourceId,
-    include_members: bool,
-) -> Result<Group> {
+pub async fn get(store: &Store, tenant: &TenantId, id: &ResourceId, include_members: bool) -> Result<Group> {
     load_one(store.conn(), tenant, id, include_members).await
 }
 
@@ -108,19 +99,10 @@ pub async fn list(
     if limit == 0 || offset >= total {
         return Ok((Vec::new(), total));
     }
-    let rows = query
-        .order_by_asc(groups::Column::Id)
-        .offset(offset)
-        .limit(limit)
-        .all(store.conn())
-        .await?;
+    let rows = query.order_by_asc(groups::Column::Id).offset(offset).limit(limit).all(store.conn()).await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
-        let members = if include_members {
-            members_of(store.conn(), tenant, &row.id, None).await?
-        } else {
-            Vec::new()
-        };
+        let members = if include_members { members_of(store.conn(), tenant, &row.id, None).await? } else { Vec::new() };
         out.push(to_proto(row, members));
     }
     Ok((out, total))
@@ -138,8 +120,7 @@ pub async fn update(
     include_members: bool,
 ) -> Result<Group> {
     in_tx(store, |txn| {
-        let (tenant, id, fields, changes) =
-            (tenant.clone(), id.clone(), fields.clone(), changes.clone());
+        let (tenant, id, fields, changes) = (tenant.clone(), id.clone(), fields.clone(), changes.clone());
         Box::pin(async move {
             let row = groups::Entity::find_in(&tenant)
                 .filter(groups::Column::Id.eq(id.as_str()))
@@ -150,27 +131,18 @@ pub async fn update(
             if let Some(exp) = expected
                 && exp != row.version
             {
-                return Err(Error::VersionMismatch {
-                    expected: exp.to_string(),
-                    current: row.version.to_string(),
-                });
+                return Err(Error::VersionMismatch { expected: exp.to_string(), current: row.version.to_string() });
             }
             let now = time::now_us();
             let mut update = groups::Entity::update_in(&tenant)
-                .col_expr(
-                    groups::Column::Version,
-                    Expr::col(groups::Column::Version).add(1),
-                )
+                .col_expr(groups::Column::Version, Expr::col(groups::Column::Version).add(1))
                 .col_expr(groups::Column::ModifiedUs, Expr::val(now))
                 .filter(groups::Column::Id.eq(id.as_str()))
                 .filter(groups::Column::Version.eq(row.version));
             if let Some(name) = &fields.display_name {
                 update = update
                     .col_expr(groups::Column::DisplayName, Expr::val(name.clone()))
-                    .col_expr(
-                        groups::Column::DisplayNameLower,
-                        Expr::val(name.to_lowercase()),
-                    );
+                    .col_expr(groups::Column::DisplayNameLower, Expr::val(name.to_lowercase()));
             }
             if let Some(ext) = &fields.external_id {
                 update = update.col_expr(groups::Column::ExternalId, Expr::val(ext.clone()));
@@ -180,13 +152,9 @@ pub async fn update(
             }
             for change in &changes {
                 match change {
-                    MemberChange::Add(members) => {
-                        add_members(txn, &tenant, &id, members, now).await?
-                    }
+                    MemberChange::Add(members) => add_members(txn, &tenant, &id, members, now).await?,
                     MemberChange::Remove(ids) => remove_members(txn, &tenant, &id, ids).await?,
-                    MemberChange::ReplaceAll(members) => {
-                        replace_members(txn, &tenant, &id, members, now).await?
-                    }
+                    MemberChange::ReplaceAll(members) => replace_members(txn, &tenant, &id, members, now).await?,
                 }
             }
             load_one(txn, &tenant, &id, include_members).await
@@ -200,10 +168,8 @@ pub async fn delete(store: &Store, tenant: &TenantId, id: &ResourceId) -> Result
     in_tx(store, |txn| {
         let (tenant, id) = (tenant.clone(), id.clone());
         Box::pin(async move {
-            let deleted = groups::Entity::delete_in(&tenant)
-                .filter(groups::Column::Id.eq(id.as_str()))
-                .exec(txn)
-                .await?;
+            let deleted =
+                groups::Entity::delete_in(&tenant).filter(groups::Column::Id.eq(id.as_str())).exec(txn).await?;
             if deleted.rows_affected == 0 {
                 return Err(not_found(&id));
             }
@@ -225,10 +191,7 @@ pub async fn list_members(
     offset: u64,
     limit: u64,
 ) -> Result<(Vec<Member>, u64)> {
-    let exists = groups::Entity::find_in(tenant)
-        .filter(groups::Column::Id.eq(id.as_str()))
-        .count(store.conn())
-        .await?;
+    let exists = groups::Entity::find_in(tenant).filter(groups::Column::Id.eq(id.as_str())).count(store.conn()).await?;
     if exists == 0 {
         return Err(not_found(id));
     }
@@ -242,11 +205,7 @@ pub async fn list_members(
 
 /// Removes `member` from every group it belongs to, bumping their versions.
 /// Called when a user or group is deleted.
-pub(crate) async fn forget_member(
-    txn: &DatabaseTransaction,
-    tenant: &TenantId,
-    member: &ResourceId,
-) -> Result<()> {
+pub(crate) async fn forget_member(txn: &DatabaseTransaction, tenant: &TenantId, member: &ResourceId) -> Result<()> {
     let containing = Query::select()
         .column(group_members::Column::GroupId)
         .from(group_members::Entity)
@@ -254,10 +213,7 @@ pub(crate) async fn forget_member(
         .and_where(Expr::col(group_members::Column::MemberId).eq(member.as_str()))
         .to_owned();
     groups::Entity::update_in(tenant)
-        .col_expr(
-            groups::Column::Version,
-            Expr::col(groups::Column::Version).add(1),
-        )
+        .col_expr(groups::Column::Version, Expr::col(groups::Column::Version).add(1))
         .col_expr(groups::Column::ModifiedUs, Expr::val(time::now_us()))
         .filter(groups::Column::Id.in_subquery(containing))
         .exec(txn)
@@ -270,10 +226,7 @@ pub(crate) async fn forget_member(
 }
 
 fn not_found(id: &ResourceId) -> Error {
-    Error::NotFound {
-        kind: KIND,
-        id: id.as_str().to_owned(),
-    }
+    Error::NotFound { kind: KIND, id: id.as_str().to_owned() }
 }
 
 /// Inserts memberships that do not exist yet, after checking that every
@@ -286,10 +239,7 @@ async fn add_members(
     now: i64,
 ) -> Result<()> {
     let mut seen = BTreeSet::new();
-    let members: Vec<&MemberRef> = members
-        .iter()
-        .filter(|m| seen.insert(m.id.clone()))
-        .collect();
+    let members: Vec<&MemberRef> = members.iter().filter(|m| seen.insert(m.id.clone())).collect();
     for chunk in members.chunks(BATCH) {
         check_exist(txn, tenant, group, chunk).await?;
         let rows = chunk.iter().map(|m| group_members::ActiveModel {
@@ -299,10 +249,7 @@ async fn add_members(
             member_type: Set(m.kind.as_str().to_owned()),
             created_us: Set(now),
         });
-        group_members::Entity::insert_many(rows)
-            .on_conflict_do_nothing()
-            .exec_without_returning(txn)
-            .await?;
+        group_members::Entity::insert_many(rows).on_conflict_do_nothing().exec_without_returning(txn).await?;
     }
     Ok(())
 }
@@ -316,9 +263,7 @@ async fn remove_members(
     for chunk in ids.chunks(BATCH) {
         group_members::Entity::delete_in(tenant)
             .filter(group_members::Column::GroupId.eq(group.as_str()))
-            .filter(
-                group_members::Column::MemberId.is_in(chunk.iter().map(|i| i.as_str().to_owned())),
-            )
+            .filter(group_members::Column::MemberId.is_in(chunk.iter().map(|i| i.as_str().to_owned())))
             .exec(txn)
             .await?;
     }
@@ -374,11 +319,7 @@ async fn check_exist(
     members: &[&MemberRef],
 ) -> Result<()> {
     let wanted = |kind: MemberKind| -> Vec<String> {
-        members
-            .iter()
-            .filter(|m| m.kind == kind)
-            .map(|m| m.id.as_str().to_owned())
-            .collect()
+        members.iter().filter(|m| m.kind == kind).map(|m| m.id.as_str().to_owned()).collect()
     };
     let (user_ids, group_ids) = (wanted(MemberKind::User), wanted(MemberKind::Group));
     let mut found = BTreeSet::new();
@@ -404,9 +345,7 @@ async fn check_exist(
     }
     for m in members {
         if m.id == *group || !found.contains(m.id.as_str()) {
-            return Err(Error::MemberNotFound {
-                id: m.id.as_str().to_owned(),
-            });
+            return Err(Error::MemberNotFound { id: m.id.as_str().to_owned() });
         }
     }
     Ok(())
@@ -423,11 +362,7 @@ async fn load_one<C: ConnectionTrait>(
         .one(conn)
         .await?
         .ok_or_else(|| not_found(id))?;
-    let members = if include_members {
-        members_of(conn, tenant, id.as_str(), None).await?
-    } else {
-        Vec::new()
-    };
+    let members = if include_members { members_of(conn, tenant, id.as_str(), None).await? } else { Vec::new() };
     Ok(to_proto(row, members))
 }
 
@@ -452,10 +387,7 @@ async fn members_of<C: ConnectionTrait>(
             u.clone(),
             Expr::col((u.clone(), users::Column::TenantId))
                 .equals((gm.clone(), group_members::Column::TenantId))
-                .and(
-                    Expr::col((u.clone(), users::Column::Id))
-                        .equals((gm.clone(), group_members::Column::MemberId)),
-                ),
+                .and(Expr::col((u.clone(), users::Column::Id)).equals((gm.clone(), group_members::Column::MemberId))),
         )
         .join_as(
             sea_orm::JoinType::LeftJoin,
@@ -463,17 +395,11 @@ async fn members_of<C: ConnectionTrait>(
             g.clone(),
             Expr::col((g.clone(), groups::Column::TenantId))
                 .equals((gm.clone(), group_members::Column::TenantId))
-                .and(
-                    Expr::col((g.clone(), groups::Column::Id))
-                        .equals((gm.clone(), group_members::Column::MemberId)),
-                ),
+                .and(Expr::col((g.clone(), groups::Column::Id)).equals((gm.clone(), group_members::Column::MemberId))),
         )
         .and_where(Expr::col((gm.clone(), group_members::Column::TenantId)).eq(tenant.as_str()))
         .and_where(Expr::col((gm.clone(), group_members::Column::GroupId)).eq(group))
-        .order_by(
-            (gm.clone(), group_members::Column::MemberId),
-            sea_orm::Order::Asc,
-        );
+        .order_by((gm.clone(), group_members::Column::MemberId), sea_orm::Order::Asc);
     if let Some((offset, limit)) = page {
         stmt.offset(offset).limit(limit);
     }
@@ -487,11 +413,7 @@ async fn members_of<C: ConnectionTrait>(
             MemberKind::User => MemberType::User,
             MemberKind::Group => MemberType::Group,
         };
-        out.push(Member {
-            value,
-            display: user_name.or(group_name).unwrap_or_default(),
-            r#type: r#type as i32,
-        });
+        out.push(Member { value, display: user_name.or(group_name).unwrap_or_default(), r#type: r#type as i32 });
     }
     Ok(out)
 }

@@ -22,10 +22,7 @@ pub struct Tenant {
 pub async fn create(store: &Store, name: &str) -> Result<(Tenant, String)> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 255 {
-        return Err(Error::invalid(
-            "name",
-            "a tenant name has 1 to 255 characters",
-        ));
+        return Err(Error::invalid("name", "a tenant name has 1 to 255 characters"));
     }
     let token = new_token()?;
     let hash = hash_token(&token);
@@ -58,11 +55,7 @@ pub async fn create(store: &Store, name: &str) -> Result<(Tenant, String)> {
         })
     })
     .await?;
-    let tenant = Tenant {
-        id: TenantId::from_db(id.as_str().to_owned()),
-        name,
-        created_us: now,
-    };
+    let tenant = Tenant { id: TenantId::from_db(id.as_str().to_owned()), name, created_us: now };
     Ok((tenant, token))
 }
 
@@ -72,10 +65,7 @@ pub async fn authenticate(store: &Store, token: &str) -> Result<Tenant> {
     if token.is_empty() {
         return Err(Error::Unauthenticated);
     }
-    let Some(row) = api_tokens::Entity::find_by_id(hash_token(token))
-        .one(store.conn())
-        .await?
-    else {
+    let Some(row) = api_tokens::Entity::find_by_id(hash_token(token)).one(store.conn()).await? else {
         return Err(Error::Unauthenticated);
     };
     let tenant = tenants::Entity::find()
@@ -83,19 +73,14 @@ pub async fn authenticate(store: &Store, token: &str) -> Result<Tenant> {
         .one(store.conn())
         .await?
         .ok_or(Error::Unauthenticated)?;
-    Ok(Tenant {
-        id: TenantId::from_db(tenant.id),
-        name: tenant.name,
-        created_us: tenant.created_us,
-    })
+    Ok(Tenant { id: TenantId::from_db(tenant.id), name: tenant.name, created_us: tenant.created_us })
 }
 
 /// 256 random bits, hex-encoded, with a recognisable prefix (so secret
 /// scanners can spot leaked tokens).
 fn new_token() -> Result<String> {
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| Error::invalid("token", format!("no randomness: {e}")))?;
+    getrandom::fill(&mut bytes).map_err(|e| Error::invalid("token", format!("no randomness: {e}")))?;
     Ok(format!("idt_{}", hex::encode(bytes)))
 }
 
@@ -117,9 +102,6 @@ mod tests {
     #[test]
     fn the_hash_is_hex_sha256() {
         assert_eq!(hash_token("abc").len(), 64);
-        assert_eq!(
-            hash_token("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        assert_eq!(hash_token("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 }

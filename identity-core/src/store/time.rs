@@ -17,7 +17,5 @@ pub fn to_proto(us: i64) -> prost_types::Timestamp {
 
 /// Parses an RFC 3339 dateTime (a filter literal) to stored form.
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
-    DateTime::parse_from_rfc3339(s)
-        .ok()
-        .map(|d| d.with_timezone(&Utc).timestamp_micros())
+    DateTime::parse_from_rfc3339(s).ok().map(|d| d.with_timezone(&Utc).timestamp_micros())
 }

@@ -10,12 +10,9 @@ use crate::schema::GROUP_SCHEMA;
 
 /// Reads a SCIM Group body (POST, PUT). `members` may be absent (no members).
 pub fn from_scim(body: &Value) -> ScimResult<Group> {
-    let obj = body
-        .as_object()
-        .ok_or_else(|| ScimError::invalid_syntax("a Group must be a JSON object"))?;
+    let obj = body.as_object().ok_or_else(|| ScimError::invalid_syntax("a Group must be a JSON object"))?;
     let display_name = string(obj, "displayName")?.filter(|s| !s.trim().is_empty());
-    let display_name =
-        display_name.ok_or_else(|| ScimError::invalid_value("displayName is required"))?;
+    let display_name = display_name.ok_or_else(|| ScimError::invalid_value("displayName is required"))?;
     Ok(Group {
         id: String::new(),
         external_id: string(obj, "externalId")?,
@@ -35,58 +32,36 @@ fn member_from(v: &Value) -> ScimResult<Member> {
     let o = match v {
         Value::Object(o) => o,
         Value::String(id) => {
-            return Ok(Member {
-                value: id.clone(),
-                display: String::new(),
-                r#type: MemberType::User as i32,
-            });
+            return Ok(Member { value: id.clone(), display: String::new(), r#type: MemberType::User as i32 });
         }
         other => {
-            return Err(ScimError::invalid_value(format!(
-                "a member must be an object, not {}",
-                kind(other)
-            )));
+            return Err(ScimError::invalid_value(format!("a member must be an object, not {}", kind(other))));
         }
     };
-    let value = string(o, "value")?
-        .ok_or_else(|| ScimError::invalid_value("a member needs a value (the member's id)"))?;
+    let value =
+        string(o, "value")?.ok_or_else(|| ScimError::invalid_value("a member needs a value (the member's id)"))?;
     let t = match string(o, "type")? {
         None => MemberType::User,
         Some(t) if t.eq_ignore_ascii_case("user") => MemberType::User,
         Some(t) if t.eq_ignore_ascii_case("group") => MemberType::Group,
         Some(t) => {
-            return Err(ScimError::invalid_value(format!(
-                "member type {t:?} is neither User nor Group"
-            )));
+            return Err(ScimError::invalid_value(format!("member type {t:?} is neither User nor Group")));
         }
     };
-    Ok(Member {
-        value,
-        display: String::new(),
-        r#type: t as i32,
-    })
+    Ok(Member { value, display: String::new(), r#type: t as i32 })
 }
 
 /// Renders a stored group; `members` only when `with_members` (they were
 /// loaded).
 pub fn to_scim(g: &Group, base: &str, with_members: bool) -> Value {
-    let Group {
-        id,
-        external_id,
-        display_name,
-        members,
-        meta,
-    } = g;
+    let Group { id, external_id, display_name, members, meta } = g;
     let mut o = Map::new();
     o.insert("schemas".into(), json!([GROUP_SCHEMA]));
     o.insert("id".into(), json!(id));
     put(&mut o, "externalId", external_id.clone());
     o.insert("displayName".into(), json!(display_name));
     if with_members {
-        o.insert(
-            "members".into(),
-            Value::Array(members.iter().map(|m| member_to(m, base)).collect()),
-        );
+        o.insert("members".into(), Value::Array(members.iter().map(|m| member_to(m, base)).collect()));
     }
     let meta = meta.clone().unwrap_or_default();
     o.insert(
@@ -103,11 +78,9 @@ pub fn to_scim(g: &Group, base: &str, with_members: bool) -> Value {
 }
 
 fn member_to(m: &Member, base: &str) -> Value {
-    let Member {
-        value,
-        display,
-        r#type,
-    } = m;
+    // `display` is not returned: it is derived, not what the client stored,
+    // and RFC 7643 §8.7.1 does not define it for members.
+    let Member { value, display: _, r#type } = m;
     let (t, path) = match MemberType::try_from(*r#type) {
         Ok(MemberType::Group) => ("Group", "Groups"),
         _ => ("User", "Users"),
@@ -115,9 +88,6 @@ fn member_to(m: &Member, base: &str) -> Value {
     let mut o = Map::new();
     o.insert("value".into(), json!(value));
     o.insert("$ref".into(), json!(format!("{base}/{path}/{value}")));
-    if !display.is_empty() {
-        o.insert("display".into(), json!(display));
-    }
     o.insert("type".into(), json!(t));
     Value::Object(o)
 }
@@ -125,8 +95,7 @@ fn member_to(m: &Member, base: &str) -> Value {
 /// Whether the body mentions `members` at all (PUT without `members` keeps
 /// none: RFC 7644 §3.5.1 replaces the whole resource).
 pub fn has_members(body: &Value) -> bool {
-    body.as_object()
-        .is_some_and(|o| get(o, "members").is_some())
+    body.as_object().is_some_and(|o| get(o, "members").is_some())
 }
 
 #[cfg(test)]
@@ -135,9 +104,8 @@ mod tests {
 
     #[test]
     fn okta_group_push_create_is_read() -> Result<(), String> {
-        let g =
-            from_scim(&json!({"schemas": [GROUP_SCHEMA], "displayName": "Sales", "members": []}))
-                .map_err(|e| e.detail)?;
+        let g = from_scim(&json!({"schemas": [GROUP_SCHEMA], "displayName": "Sales", "members": []}))
+            .map_err(|e| e.detail)?;
         assert_eq!(g.display_name, "Sales");
         assert!(g.members.is_empty());
         Ok(())
@@ -145,9 +113,8 @@ mod tests {
 
     #[test]
     fn members_without_type_are_users() -> Result<(), String> {
-        let g =
-            from_scim(&json!({"displayName": "S", "members": [{"value": "u1", "display": "x"}]}))
-                .map_err(|e| e.detail)?;
+        let g = from_scim(&json!({"displayName": "S", "members": [{"value": "u1", "display": "x"}]}))
+            .map_err(|e| e.detail)?;
         assert_eq!(g.members[0].r#type, MemberType::User as i32);
         Ok(())
     }

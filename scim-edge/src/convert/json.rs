@@ -8,10 +8,7 @@ use crate::error::{ScimError, ScimResult};
 /// The value of `key` in `obj`, compared case-insensitively; JSON null is
 /// absent.
 pub fn get<'a>(obj: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    obj.iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(key))
-        .map(|(_, v)| v)
-        .filter(|v| !v.is_null())
+    obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v).filter(|v| !v.is_null())
 }
 
 /// The key actually used in `obj` for `key` (case-insensitive).
@@ -24,10 +21,7 @@ pub fn string(obj: &Map<String, Value>, key: &str) -> ScimResult<Option<String>>
     match get(obj, key) {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(other) => Err(ScimError::invalid_value(format!(
-            "{key} must be a string, not {}",
-            kind(other)
-        ))),
+        Some(other) => Err(ScimError::invalid_value(format!("{key} must be a string, not {}", kind(other)))),
     }
 }
 
@@ -35,9 +29,9 @@ pub fn string(obj: &Map<String, Value>, key: &str) -> ScimResult<Option<String>>
 pub fn boolean(obj: &Map<String, Value>, key: &str) -> ScimResult<Option<bool>> {
     match get(obj, key) {
         None => Ok(None),
-        Some(v) => as_bool(v).map(Some).ok_or_else(|| {
-            ScimError::invalid_value(format!("{key} must be a boolean, not {}", kind(v)))
-        }),
+        Some(v) => as_bool(v)
+            .map(Some)
+            .ok_or_else(|| ScimError::invalid_value(format!("{key} must be a boolean, not {}", kind(v)))),
     }
 }
 
@@ -52,17 +46,11 @@ pub fn as_bool(v: &Value) -> Option<bool> {
 }
 
 /// An optional object attribute.
-pub fn object<'a>(
-    obj: &'a Map<String, Value>,
-    key: &str,
-) -> ScimResult<Option<&'a Map<String, Value>>> {
+pub fn object<'a>(obj: &'a Map<String, Value>, key: &str) -> ScimResult<Option<&'a Map<String, Value>>> {
     match get(obj, key) {
         None => Ok(None),
         Some(Value::Object(o)) => Ok(Some(o)),
-        Some(other) => Err(ScimError::invalid_value(format!(
-            "{key} must be an object, not {}",
-            kind(other)
-        ))),
+        Some(other) => Err(ScimError::invalid_value(format!("{key} must be an object, not {}", kind(other)))),
     }
 }
 
@@ -73,10 +61,7 @@ pub fn array<'a>(obj: &'a Map<String, Value>, key: &str) -> ScimResult<Vec<&'a V
         None => Ok(Vec::new()),
         Some(Value::Array(a)) => Ok(a.iter().filter(|v| !v.is_null()).collect()),
         Some(v @ Value::Object(_)) => Ok(vec![v]),
-        Some(other) => Err(ScimError::invalid_value(format!(
-            "{key} must be an array, not {}",
-            kind(other)
-        ))),
+        Some(other) => Err(ScimError::invalid_value(format!("{key} must be an array, not {}", kind(other)))),
     }
 }
 

@@ -16,11 +16,10 @@ pub struct IncomingUser {
 }
 
 /// Reads a SCIM User body (POST, PUT, or the result of a PATCH). Read-only
-/// attributes (`id`, `meta`, `groups`) are ignored; absent `active` is true.
+/// attributes (`id`, `meta`, `groups`) are ignored. Absent `active` stays
+/// absent (identity-core makes a new user active).
 pub fn from_scim(body: &Value) -> ScimResult<IncomingUser> {
-    let obj = body
-        .as_object()
-        .ok_or_else(|| ScimError::invalid_syntax("a User must be a JSON object"))?;
+    let obj = body.as_object().ok_or_else(|| ScimError::invalid_syntax("a User must be a JSON object"))?;
     let user_name = string(obj, "userName")?.filter(|s| !s.trim().is_empty());
     let user_name = user_name.ok_or_else(|| ScimError::invalid_value("userName is required"))?;
     let name = object(obj, "name")?.map(name_from).transpose()?;
@@ -38,7 +37,7 @@ pub fn from_scim(body: &Value) -> ScimResult<IncomingUser> {
         preferred_language: string(obj, "preferredLanguage")?,
         locale: string(obj, "locale")?,
         timezone: string(obj, "timezone")?,
-        active: boolean(obj, "active")?.unwrap_or(true),
+        active: boolean(obj, "active")?,
         emails: multi(obj, "emails")?,
         phone_numbers: multi(obj, "phoneNumbers")?,
         ims: multi(obj, "ims")?,
@@ -51,10 +50,7 @@ pub fn from_scim(body: &Value) -> ScimResult<IncomingUser> {
         enterprise,
         meta: None,
     };
-    Ok(IncomingUser {
-        user,
-        password: string(obj, "password")?,
-    })
+    Ok(IncomingUser { user, password: string(obj, "password")? })
 }
 
 fn name_from(n: &Map<String, Value>) -> ScimResult<Name> {
@@ -74,20 +70,14 @@ fn multi(obj: &Map<String, Value>, key: &str) -> ScimResult<Vec<MultiValue>> {
     let mut out = Vec::new();
     for el in array(obj, key)? {
         let mv = match el {
-            Value::String(s) => MultiValue {
-                value: s.clone(),
-                ..Default::default()
-            },
+            Value::String(s) => MultiValue { value: s.clone(), ..Default::default() },
             Value::Object(o) => MultiValue {
                 value: match get(o, "value") {
                     None => String::new(),
                     Some(Value::String(s)) => s.clone(),
                     Some(v @ (Value::Number(_) | Value::Bool(_))) => v.to_string(),
                     Some(v) => {
-                        return Err(ScimError::invalid_value(format!(
-                            "{key}.value must be a string, not {}",
-                            kind(v)
-                        )));
+                        return Err(ScimError::invalid_value(format!("{key}.value must be a string, not {}", kind(v))));
                     }
                 },
                 r#type: string(o, "type")?,
@@ -113,17 +103,14 @@ fn multi(obj: &Map<String, Value>, key: &str) -> ScimResult<Vec<MultiValue>> {
 fn primary(o: &Map<String, Value>, key: &str) -> ScimResult<bool> {
     match get(o, "primary") {
         None => Ok(false),
-        Some(v) => as_bool(v)
-            .ok_or_else(|| ScimError::invalid_value(format!("{key}.primary must be a boolean"))),
+        Some(v) => as_bool(v).ok_or_else(|| ScimError::invalid_value(format!("{key}.primary must be a boolean"))),
     }
 }
 
 /// RFC 7643 §2.4: at most one element of a collection is primary.
 fn single_primary(key: &str, count: usize) -> ScimResult<()> {
     if count > 1 {
-        return Err(ScimError::invalid_value(format!(
-            "only one element of {key} may be primary"
-        )));
+        return Err(ScimError::invalid_value(format!("only one element of {key} may be primary")));
     }
     Ok(())
 }
@@ -131,9 +118,7 @@ fn single_primary(key: &str, count: usize) -> ScimResult<()> {
 fn addresses(obj: &Map<String, Value>) -> ScimResult<Vec<Address>> {
     let mut out = Vec::new();
     for el in array(obj, "addresses")? {
-        let o = el
-            .as_object()
-            .ok_or_else(|| ScimError::invalid_value("elements of addresses must be objects"))?;
+        let o = el.as_object().ok_or_else(|| ScimError::invalid_value("elements of addresses must be objects"))?;
         out.push(Address {
             formatted: string(o, "formatted")?,
             street_address: string(o, "streetAddress")?,
@@ -157,30 +142,18 @@ fn enterprise_from(obj: &Map<String, Value>) -> ScimResult<Option<EnterpriseUser
     };
     let manager = match get(ext, "manager") {
         None => None,
-        Some(Value::String(id)) => Some(Manager {
-            value: Some(id.clone()),
-            display_name: None,
-        }),
+        Some(Value::String(id)) => Some(Manager { value: Some(id.clone()), display_name: None }),
         Some(Value::Array(a)) if a.len() <= 1 => match a.first() {
             Some(Value::Object(m)) => Some(manager_from(m)?),
-            Some(Value::String(id)) => Some(Manager {
-                value: Some(id.clone()),
-                display_name: None,
-            }),
+            Some(Value::String(id)) => Some(Manager { value: Some(id.clone()), display_name: None }),
             None => None,
             Some(other) => {
-                return Err(ScimError::invalid_value(format!(
-                    "manager must be an object, not {}",
-                    kind(other)
-                )));
+                return Err(ScimError::invalid_value(format!("manager must be an object, not {}", kind(other))));
             }
         },
         Some(Value::Object(m)) => Some(manager_from(m)?),
         Some(other) => {
-            return Err(ScimError::invalid_value(format!(
-                "manager must be an object, not {}",
-                kind(other)
-            )));
+            return Err(ScimError::invalid_value(format!("manager must be an object, not {}", kind(other))));
         }
     };
     let e = EnterpriseUser {
@@ -197,10 +170,7 @@ fn enterprise_from(obj: &Map<String, Value>) -> ScimResult<Option<EnterpriseUser
 fn manager_from(m: &Map<String, Value>) -> ScimResult<Manager> {
     // displayName is read-only (RFC 7643 §4.3): kept only as sent by the
     // provisioning client.
-    Ok(Manager {
-        value: string(m, "value")?,
-        display_name: string(m, "displayName")?,
-    })
+    Ok(Manager { value: string(m, "value")?, display_name: string(m, "displayName")? })
 }
 
 /// Renders a stored user as SCIM JSON; `base` is the SCIM base URL.
@@ -237,14 +207,7 @@ pub fn to_scim(u: &User, base: &str) -> Value {
     put(&mut o, "externalId", external_id.clone());
     o.insert("userName".into(), json!(user_name));
     if let Some(n) = name {
-        let Name {
-            formatted,
-            family_name,
-            given_name,
-            middle_name,
-            honorific_prefix,
-            honorific_suffix,
-        } = n;
+        let Name { formatted, family_name, given_name, middle_name, honorific_prefix, honorific_suffix } = n;
         let mut no = Map::new();
         put(&mut no, "formatted", formatted.clone());
         put(&mut no, "familyName", family_name.clone());
@@ -262,7 +225,7 @@ pub fn to_scim(u: &User, base: &str) -> Value {
     put(&mut o, "preferredLanguage", preferred_language.clone());
     put(&mut o, "locale", locale.clone());
     put(&mut o, "timezone", timezone.clone());
-    o.insert("active".into(), json!(active));
+    put(&mut o, "active", *active);
     for (key, list) in [
         ("emails", emails),
         ("phoneNumbers", phone_numbers),
@@ -273,23 +236,14 @@ pub fn to_scim(u: &User, base: &str) -> Value {
         ("x509Certificates", x509_certificates),
     ] {
         if !list.is_empty() {
-            o.insert(
-                key.into(),
-                Value::Array(list.iter().map(multi_to).collect()),
-            );
+            o.insert(key.into(), Value::Array(list.iter().map(multi_to).collect()));
         }
     }
     if !addresses.is_empty() {
-        o.insert(
-            "addresses".into(),
-            Value::Array(addresses.iter().map(address_to).collect()),
-        );
+        o.insert("addresses".into(), Value::Array(addresses.iter().map(address_to).collect()));
     }
     if !groups.is_empty() {
-        o.insert(
-            "groups".into(),
-            Value::Array(groups.iter().map(|g| group_ref_to(g, base)).collect()),
-        );
+        o.insert("groups".into(), Value::Array(groups.iter().map(|g| group_ref_to(g, base)).collect()));
     }
     if let Some(e) = enterprise {
         schemas.push(json!(ENTERPRISE_USER_SCHEMA));
@@ -311,33 +265,17 @@ pub fn to_scim(u: &User, base: &str) -> Value {
 }
 
 fn multi_to(m: &MultiValue) -> Value {
-    let MultiValue {
-        value,
-        r#type,
-        display,
-        primary,
-    } = m;
+    let MultiValue { value, r#type, display, primary } = m;
     let mut o = Map::new();
     o.insert("value".into(), json!(value));
     put(&mut o, "type", r#type.clone());
     put(&mut o, "display", display.clone());
-    if *primary {
-        o.insert("primary".into(), json!(true));
-    }
+    o.insert("primary".into(), json!(primary));
     Value::Object(o)
 }
 
 fn address_to(a: &Address) -> Value {
-    let Address {
-        formatted,
-        street_address,
-        locality,
-        region,
-        postal_code,
-        country,
-        r#type,
-        primary,
-    } = a;
+    let Address { formatted, street_address, locality, region, postal_code, country, r#type, primary } = a;
     let mut o = Map::new();
     put(&mut o, "formatted", formatted.clone());
     put(&mut o, "streetAddress", street_address.clone());
@@ -346,41 +284,24 @@ fn address_to(a: &Address) -> Value {
     put(&mut o, "postalCode", postal_code.clone());
     put(&mut o, "country", country.clone());
     put(&mut o, "type", r#type.clone());
-    if *primary {
-        o.insert("primary".into(), json!(true));
-    }
+    o.insert("primary".into(), json!(primary));
     Value::Object(o)
 }
 
 fn group_ref_to(g: &GroupRef, base: &str) -> Value {
-    let GroupRef {
-        value,
-        display,
-        r#type,
-    } = g;
+    let GroupRef { value, display, r#type } = g;
     json!({ "value": value, "$ref": format!("{base}/Groups/{value}"), "display": display, "type": r#type })
 }
 
 fn enterprise_to(e: &EnterpriseUser, base: &str) -> Value {
-    let EnterpriseUser {
-        employee_number,
-        cost_center,
-        organization,
-        division,
-        department,
-        manager,
-    } = e;
+    let EnterpriseUser { employee_number, cost_center, organization, division, department, manager } = e;
     let mut o = Map::new();
     put(&mut o, "employeeNumber", employee_number.clone());
     put(&mut o, "costCenter", cost_center.clone());
     put(&mut o, "organization", organization.clone());
     put(&mut o, "division", division.clone());
     put(&mut o, "department", department.clone());
-    if let Some(Manager {
-        value,
-        display_name,
-    }) = manager
-    {
+    if let Some(Manager { value, display_name }) = manager {
         let mut m = Map::new();
         if let Some(v) = value {
             m.insert("value".into(), json!(v));
@@ -418,10 +339,7 @@ mod tests {
         assert_eq!(u.user.emails.len(), 1);
         assert!(u.user.emails[0].primary);
         assert_eq!(u.password.as_deref(), Some("1mz050nq"));
-        assert_eq!(
-            u.user.name.and_then(|n| n.given_name).as_deref(),
-            Some("Jane")
-        );
+        assert_eq!(u.user.name.and_then(|n| n.given_name).as_deref(), Some("Jane"));
         Ok(())
     }
 
@@ -429,15 +347,13 @@ mod tests {
     fn attribute_names_are_case_insensitive_and_string_booleans_accepted() -> Result<(), String> {
         let u = from_scim(&json!({"USERNAME": "a", "Active": "False"})).map_err(|e| e.detail)?;
         assert_eq!(u.user.user_name, "a");
-        assert!(!u.user.active);
+        assert_eq!(u.user.active, Some(false));
         Ok(())
     }
 
     #[test]
     fn a_missing_user_name_is_an_invalid_value() {
-        let e = from_scim(&json!({"displayName": "x"}))
-            .err()
-            .map(|e| e.scim_type);
+        let e = from_scim(&json!({"displayName": "x"})).err().map(|e| e.scim_type);
         assert_eq!(e, Some(Some(crate::error::ScimType::InvalidValue)));
     }
 
@@ -456,7 +372,8 @@ mod tests {
 
     #[test]
     fn entra_manager_as_a_one_element_array_is_accepted() -> Result<(), String> {
-        let body = json!({"userName": "a", ENTERPRISE_USER_SCHEMA: {"manager": [{"value": "m1"}], "department": "Sales"}});
+        let body =
+            json!({"userName": "a", ENTERPRISE_USER_SCHEMA: {"manager": [{"value": "m1"}], "department": "Sales"}});
         let u = from_scim(&body).map_err(|e| e.detail)?.user;
         let e = u.enterprise.unwrap_or_default();
         assert_eq!(e.manager.and_then(|m| m.value).as_deref(), Some("m1"));

@@ -41,11 +41,7 @@ pub(super) struct Tokens<'a> {
 
 /// Splits `src` into tokens, stopping at the first malformed string literal.
 pub(super) fn tokenize(src: &str) -> Tokens<'_> {
-    let mut cursor = Cursor {
-        src,
-        byte: 0,
-        chr: 0,
-    };
+    let mut cursor = Cursor { src, byte: 0, chr: 0 };
     let mut tokens = Vec::new();
     loop {
         while cursor.peek().is_some_and(is_space) {
@@ -53,15 +49,8 @@ pub(super) fn tokenize(src: &str) -> Tokens<'_> {
         }
         let (byte, start) = (cursor.byte, cursor.chr);
         let Some(c) = cursor.bump() else {
-            tokens.push(Token {
-                kind: TokenKind::Eof,
-                start,
-                text: "",
-            });
-            return Tokens {
-                tokens,
-                error: None,
-            };
+            tokens.push(Token { kind: TokenKind::Eof, start, text: "" });
+            return Tokens { tokens, error: None };
         };
         let kind = match c {
             '(' => TokenKind::LParen,
@@ -71,17 +60,11 @@ pub(super) fn tokenize(src: &str) -> Tokens<'_> {
             '"' => match cursor.string(start) {
                 Ok(s) => TokenKind::Str(s),
                 Err(error) => {
-                    return Tokens {
-                        tokens,
-                        error: Some(error),
-                    };
+                    return Tokens { tokens, error: Some(error) };
                 }
             },
             _ => {
-                while cursor
-                    .peek()
-                    .is_some_and(|c| !is_space(c) && !is_delimiter(c))
-                {
+                while cursor.peek().is_some_and(|c| !is_space(c) && !is_delimiter(c)) {
                     cursor.bump();
                 }
                 TokenKind::Word
@@ -126,20 +109,14 @@ impl Cursor<'_> {
             let at = self.chr;
             match self.bump() {
                 None => {
-                    return Err(FilterError::new(
-                        start,
-                        format!("unterminated string starting at position {start}"),
-                    ));
+                    return Err(FilterError::new(start, format!("unterminated string starting at position {start}")));
                 }
                 Some('"') => return Ok(out),
                 Some('\\') => out.push(self.escape(at)?),
                 Some(c) if u32::from(c) < 0x20 => {
                     return Err(FilterError::new(
                         at,
-                        format!(
-                            "unescaped control character U+{:04X} in a string at position {at}",
-                            u32::from(c)
-                        ),
+                        format!("unescaped control character U+{:04X} in a string at position {at}", u32::from(c)),
                     ));
                 }
                 Some(c) => out.push(c),
@@ -169,10 +146,7 @@ impl Cursor<'_> {
                 ));
             }
             None => {
-                return Err(FilterError::new(
-                    at,
-                    format!("unterminated escape in a string at position {at}"),
-                ));
+                return Err(FilterError::new(at, format!("unterminated escape in a string at position {at}")));
             }
         };
         Ok(c)
@@ -183,11 +157,7 @@ impl Cursor<'_> {
         let high = self.hex4(at)?;
         let code = if (0xD800..0xDC00).contains(&high) {
             let low_at = self.chr;
-            let low = if self
-                .src
-                .get(self.byte..)
-                .is_some_and(|s| s.starts_with("\\u"))
-            {
+            let low = if self.src.get(self.byte..).is_some_and(|s| s.starts_with("\\u")) {
                 self.bump();
                 self.bump();
                 self.hex4(low_at)?
@@ -208,10 +178,7 @@ impl Cursor<'_> {
             high
         };
         char::from_u32(code).ok_or_else(|| {
-            FilterError::new(
-                at,
-                format!("unpaired surrogate \"\\u{code:04x}\" in a string at position {at}"),
-            )
+            FilterError::new(at, format!("unpaired surrogate \"\\u{code:04x}\" in a string at position {at}"))
         })
     }
 
@@ -372,17 +339,9 @@ mod tests {
 
     #[test]
     fn an_unpaired_surrogate_is_rejected() {
-        for src in [
-            r#""\ud83d""#,
-            r#""\ud83dx""#,
-            r#""\ud83d\u0041""#,
-            r#""\ude00""#,
-        ] {
+        for src in [r#""\ud83d""#, r#""\ud83dx""#, r#""\ud83d\u0041""#, r#""\ude00""#] {
             let err = string_error(src);
-            assert!(
-                err.to_string().contains("unpaired surrogate"),
-                "{src}: {err}"
-            );
+            assert!(err.to_string().contains("unpaired surrogate"), "{src}: {err}");
             assert_eq!(err.position(), 1);
         }
     }
@@ -391,24 +350,15 @@ mod tests {
     fn a_bad_escape_is_rejected_with_its_position() {
         let err = string_error(r#""ab\qc""#);
         assert_eq!(err.position(), 3);
-        assert!(
-            err.to_string()
-                .starts_with(r#"invalid escape "\q" in a string at position 3"#)
-        );
+        assert!(err.to_string().starts_with(r#"invalid escape "\q" in a string at position 3"#));
         let err = string_error(r#""\u12g4""#);
-        assert!(
-            err.to_string().contains("expected four hex digits"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("expected four hex digits"), "{err}");
     }
 
     #[test]
     fn an_unterminated_string_is_rejected() {
         let err = string_error("  \"abc");
-        assert_eq!(
-            err.to_string(),
-            "unterminated string starting at position 2"
-        );
+        assert_eq!(err.to_string(), "unterminated string starting at position 2");
         let err = string_error("\"abc\\");
         assert!(err.to_string().contains("unterminated escape"), "{err}");
     }
@@ -416,10 +366,7 @@ mod tests {
     #[test]
     fn a_raw_control_character_in_a_string_is_rejected() {
         let err = string_error("\"a\nb\"");
-        assert!(
-            err.to_string().contains("control character U+000A"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("control character U+000A"), "{err}");
     }
 
     #[test]
@@ -442,10 +389,7 @@ mod tests {
         assert_eq!(word_value("-42"), Ok(Value::Int(-42)));
         assert_eq!(word_value("9223372036854775807"), Ok(Value::Int(i64::MAX)));
         assert_eq!(word_value("-9223372036854775808"), Ok(Value::Int(i64::MIN)));
-        assert_eq!(
-            word_value("9223372036854775808"),
-            Ok(Value::Decimal(9.223372036854776e18))
-        );
+        assert_eq!(word_value("9223372036854775808"), Ok(Value::Decimal(9.223372036854776e18)));
         assert_eq!(word_value("1.5"), Ok(Value::Decimal(1.5)));
         assert_eq!(word_value("-0.25e2"), Ok(Value::Decimal(-25.0)));
         assert_eq!(word_value("1E+3"), Ok(Value::Decimal(1000.0)));
@@ -454,9 +398,7 @@ mod tests {
 
     #[test]
     fn malformed_numbers_are_not_values() {
-        for text in [
-            "01", "+1", "1.", ".5", "1e", "1e+", "--1", "-", "1.5.2", "0x10", "1_000", "abc",
-        ] {
+        for text in ["01", "+1", "1.", ".5", "1e", "1e+", "--1", "-", "1.5.2", "0x10", "1_000", "abc"] {
             assert_eq!(word_value(text), Err(NotAValue::Unknown), "{text}");
         }
     }

@@ -40,11 +40,7 @@ pub struct AttrPath {
 impl AttrPath {
     /// A path with just an attribute name, no URN and no sub-attribute.
     pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            urn: None,
-            name: name.into(),
-            sub_attr: None,
-        }
+        Self { urn: None, name: name.into(), sub_attr: None }
     }
 }
 
@@ -73,17 +69,8 @@ pub enum CompareOp {
 
 impl CompareOp {
     /// Every operator, in RFC order.
-    pub const ALL: [CompareOp; 9] = [
-        Self::Eq,
-        Self::Ne,
-        Self::Co,
-        Self::Sw,
-        Self::Ew,
-        Self::Gt,
-        Self::Ge,
-        Self::Lt,
-        Self::Le,
-    ];
+    pub const ALL: [CompareOp; 9] =
+        [Self::Eq, Self::Ne, Self::Co, Self::Sw, Self::Ew, Self::Gt, Self::Ge, Self::Lt, Self::Le];
 
     /// The canonical (lowercase) spelling.
     pub fn as_str(self) -> &'static str {
@@ -102,9 +89,7 @@ impl CompareOp {
 
     /// Parses an operator in any letter case.
     pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|op| op.as_str().eq_ignore_ascii_case(text))
+        Self::ALL.into_iter().find(|op| op.as_str().eq_ignore_ascii_case(text))
     }
 }
 
@@ -177,10 +162,7 @@ pub struct FilterError {
 
 impl FilterError {
     pub(crate) fn new(position: usize, message: impl Into<String>) -> Self {
-        Self {
-            position,
-            message: message.into(),
-        }
+        Self { position, message: message.into() }
     }
 
     /// Character offset of the problem in the input (0 for whole-input problems).
@@ -301,19 +283,12 @@ mod tests {
     }
 
     fn int(name: &str, i: i64) -> Filter {
-        Filter::Compare {
-            path: AttrPath::new(name),
-            op: CompareOp::Eq,
-            value: Value::Int(i),
-        }
+        Filter::Compare { path: AttrPath::new(name), op: CompareOp::Eq, value: Value::Int(i) }
     }
 
     #[test]
     fn nested_logical_operators_are_always_parenthesised() {
-        let filter = Filter::Or(vec![
-            int("a", 1),
-            Filter::And(vec![int("b", 2), Filter::Not(Box::new(pr("c")))]),
-        ]);
+        let filter = Filter::Or(vec![int("a", 1), Filter::And(vec![int("b", 2), Filter::Not(Box::new(pr("c")))])]);
         assert_eq!(filter.to_string(), "a eq 1 or (b eq 2 and (not (c pr)))");
         let filter = Filter::Not(Box::new(Filter::Or(vec![pr("a"), pr("b")])));
         assert_eq!(filter.to_string(), "not (a pr or b pr)");
@@ -335,10 +310,7 @@ mod tests {
             name: "manager".into(),
             sub_attr: Some("value".into()),
         };
-        assert_eq!(
-            path.to_string(),
-            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value"
-        );
+        assert_eq!(path.to_string(), "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value");
     }
 
     #[test]
@@ -374,11 +346,7 @@ mod tests {
 
     fn attr_path() -> impl Strategy<Value = AttrPath> {
         let urn = prop::option::of("urn:[a-z]{1,4}(:[A-Za-z0-9.~+%_-]{1,6}){1,3}");
-        (urn, name(), prop::option::of(name())).prop_map(|(urn, name, sub_attr)| AttrPath {
-            urn,
-            name,
-            sub_attr,
-        })
+        (urn, name(), prop::option::of(name())).prop_map(|(urn, name, sub_attr)| AttrPath { urn, name, sub_attr })
     }
 
     fn value() -> impl Strategy<Value = Value> {
@@ -386,9 +354,7 @@ mod tests {
             vec(any::<char>(), 0..12).prop_map(|c| Value::String(c.into_iter().collect())),
             any::<bool>().prop_map(Value::Bool),
             any::<i64>().prop_map(Value::Int),
-            any::<f64>()
-                .prop_filter("finite", |d| d.is_finite())
-                .prop_map(Value::Decimal),
+            any::<f64>().prop_filter("finite", |d| d.is_finite()).prop_map(Value::Decimal),
             Just(Value::Null),
         ]
     }
@@ -396,11 +362,7 @@ mod tests {
     fn term() -> impl Strategy<Value = Filter> {
         let op = prop::sample::select(CompareOp::ALL.to_vec());
         prop_oneof![
-            (attr_path(), op, value()).prop_map(|(path, op, value)| Filter::Compare {
-                path,
-                op,
-                value
-            }),
+            (attr_path(), op, value()).prop_map(|(path, op, value)| Filter::Compare { path, op, value }),
             attr_path().prop_map(Filter::Present),
         ]
     }
@@ -418,14 +380,8 @@ mod tests {
 
     fn filter() -> impl Strategy<Value = Filter> {
         let element = tree(term().boxed());
-        let multi = attr_path().prop_map(|a| AttrPath {
-            sub_attr: None,
-            ..a
-        });
-        let value_path = (multi, element).prop_map(|(attr, f)| Filter::ValuePath {
-            attr,
-            filter: Box::new(f),
-        });
+        let multi = attr_path().prop_map(|a| AttrPath { sub_attr: None, ..a });
+        let value_path = (multi, element).prop_map(|(attr, f)| Filter::ValuePath { attr, filter: Box::new(f) });
         tree(prop_oneof![3 => term(), 1 => value_path].boxed())
     }
 

@@ -120,10 +120,7 @@ impl Parser<'_> {
             }
             _ => filter,
         };
-        Ok(Filter::ValuePath {
-            attr: path,
-            filter: Box::new(filter),
-        })
+        Ok(Filter::ValuePath { attr: path, filter: Box::new(filter) })
     }
 
     /// Parses `"[" filter "]"` after `attr` if the current token is `[`.
@@ -139,10 +136,7 @@ impl Parser<'_> {
         if self.in_value_filter {
             return Err(FilterError::new(
                 open.start,
-                format!(
-                    "value filters cannot be nested, found \"[\" at position {}",
-                    open.start
-                ),
+                format!("value filters cannot be nested, found \"[\" at position {}", open.start),
             ));
         }
         if attr.sub_attr.is_some() {
@@ -179,11 +173,7 @@ impl Parser<'_> {
             if has_value {
                 return Err(FilterError::new(
                     next.start,
-                    format!(
-                        "\"pr\" takes no value, found {} at position {}",
-                        self.describe(&next),
-                        next.start
-                    ),
+                    format!("\"pr\" takes no value, found {} at position {}", self.describe(&next), next.start),
                 ));
             }
             return Ok(Filter::Present(path));
@@ -202,11 +192,7 @@ impl Parser<'_> {
                 Err(NotAValue::OutOfRange) => {
                     return Err(FilterError::new(
                         token.start,
-                        format!(
-                            "the number {} at position {} is out of range",
-                            self.describe(&token),
-                            token.start
-                        ),
+                        format!("the number {} at position {} is out of range", self.describe(&token), token.start),
                     ));
                 }
                 Err(NotAValue::Unknown) => return Err(self.expected(VALUE, &token)),
@@ -225,11 +211,7 @@ mod tests {
     use super::*;
 
     fn cmp(name: &str, op: CompareOp, value: Value) -> Filter {
-        Filter::Compare {
-            path: AttrPath::new(name),
-            op,
-            value,
-        }
+        Filter::Compare { path: AttrPath::new(name), op, value }
     }
 
     fn eq(name: &str, value: &str) -> Filter {
@@ -245,10 +227,7 @@ mod tests {
     }
 
     fn value_path(attr: &str, filter: Filter) -> Filter {
-        Filter::ValuePath {
-            attr: AttrPath::new(attr),
-            filter: Box::new(filter),
-        }
+        Filter::ValuePath { attr: AttrPath::new(attr), filter: Box::new(filter) }
     }
 
     fn error(input: &str) -> String {
@@ -261,10 +240,7 @@ mod tests {
     #[track_caller]
     fn assert_error(input: &str, message: &str) {
         let err = error(input);
-        assert!(
-            err.contains(message),
-            "{input:?}: {err:?} does not contain {message:?}"
-        );
+        assert!(err.contains(message), "{input:?}: {err:?} does not contain {message:?}");
     }
 
     #[test]
@@ -337,26 +313,19 @@ mod tests {
     #[test]
     fn a_value_path_filters_the_elements_of_a_multi_valued_attribute() {
         let filter = parse_filter(r#"emails[type eq "work" and value co "@example.com"]"#);
-        let inner = Filter::And(vec![
-            eq("type", "work"),
-            cmp("value", CompareOp::Co, Value::String("@example.com".into())),
-        ]);
+        let inner =
+            Filter::And(vec![eq("type", "work"), cmp("value", CompareOp::Co, Value::String("@example.com".into()))]);
         assert_eq!(filter, Ok(value_path("emails", inner)));
         let filter = parse_filter(r#"userType eq "Employee" and emails[not (type pr)]"#);
-        let expected = Filter::And(vec![
-            eq("userType", "Employee"),
-            value_path("emails", Filter::Not(Box::new(pr("type")))),
-        ]);
+        let expected =
+            Filter::And(vec![eq("userType", "Employee"), value_path("emails", Filter::Not(Box::new(pr("type"))))]);
         assert_eq!(filter, Ok(expected));
     }
 
     #[test]
     fn a_sub_attribute_after_a_value_path_joins_the_element_filter() {
         let filter = parse_filter(r#"emails[type eq "work"].value eq "x""#);
-        let expected = value_path(
-            "emails",
-            Filter::And(vec![eq("type", "work"), eq("value", "x")]),
-        );
+        let expected = value_path("emails", Filter::And(vec![eq("type", "work"), eq("value", "x")]));
         assert_eq!(filter, Ok(expected));
         let filter = parse_filter(r#"emails[type eq "work"].value pr"#);
         let expected = value_path("emails", Filter::And(vec![eq("type", "work"), pr("value")]));
@@ -366,13 +335,7 @@ mod tests {
     #[test]
     fn desugaring_appends_to_an_and_and_wraps_an_or() {
         let filter = parse_filter("x[a pr and b pr].c pr");
-        assert_eq!(
-            filter,
-            Ok(value_path(
-                "x",
-                Filter::And(vec![pr("a"), pr("b"), pr("c")])
-            ))
-        );
+        assert_eq!(filter, Ok(value_path("x", Filter::And(vec![pr("a"), pr("b"), pr("c")]))));
         let filter = parse_filter("x[a pr or b pr].c pr");
         let inner = Filter::And(vec![Filter::Or(vec![pr("a"), pr("b")]), pr("c")]);
         assert_eq!(filter, Ok(value_path("x", inner)));
@@ -381,16 +344,11 @@ mod tests {
     #[test]
     fn urn_qualified_paths_are_parsed() {
         let urn = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-        let Ok(Filter::Compare { path, .. }) =
-            parse_filter(&format!("{urn}:manager.value eq \"x\""))
-        else {
+        let Ok(Filter::Compare { path, .. }) = parse_filter(&format!("{urn}:manager.value eq \"x\"")) else {
             panic!("not a comparison");
         };
         assert_eq!(path.urn.as_deref(), Some(urn));
-        assert_eq!(
-            (path.name.as_str(), path.sub_attr.as_deref()),
-            ("manager", Some("value"))
-        );
+        assert_eq!((path.name.as_str(), path.sub_attr.as_deref()), ("manager", Some("value")));
     }
 
     #[test]
@@ -412,24 +370,15 @@ mod tests {
     #[test]
     fn values_are_strings_numbers_booleans_or_null() {
         for (text, value) in [
-            (
-                r#""a\"b\\c\u00e9\ud83d\ude00""#,
-                Value::String("a\"b\\cé😀".into()),
-            ),
+            (r#""a\"b\\c\u00e9\ud83d\ude00""#, Value::String("a\"b\\cé😀".into())),
             ("42", Value::Int(42)),
             ("-7", Value::Int(-7)),
             ("1.25", Value::Decimal(1.25)),
-            (
-                "12345678901234567890",
-                Value::Decimal(12345678901234567890.0),
-            ),
+            ("12345678901234567890", Value::Decimal(12345678901234567890.0)),
             ("false", Value::Bool(false)),
             ("Null", Value::Null),
         ] {
-            assert_eq!(
-                parse_filter(&format!("a eq {text}")),
-                Ok(cmp("a", CompareOp::Eq, value))
-            );
+            assert_eq!(parse_filter(&format!("a eq {text}")), Ok(cmp("a", CompareOp::Eq, value)));
         }
     }
 
@@ -446,10 +395,7 @@ mod tests {
             r#"expected a comparison operator after "userName" at position 9, found "eqq""#
         );
         assert_error("userName", "found the end of the filter");
-        assert_error(
-            r#"emails[type eq "work"].value"#,
-            r#"after ".value" at position 28"#,
-        );
+        assert_error(r#"emails[type eq "work"].value"#, r#"after ".value" at position 28"#);
     }
 
     #[test]
@@ -461,27 +407,18 @@ mod tests {
         assert_error("(userName eq)", r#"found ")""#);
         assert_error("a eq and b pr", r#"found "and""#);
         assert_error("a eq bob", r#"at position 5, found "bob""#);
-        assert_error(
-            "a eq 1e999",
-            r#"the number "1e999" at position 5 is out of range"#,
-        );
+        assert_error("a eq 1e999", r#"the number "1e999" at position 5 is out of range"#);
     }
 
     #[test]
     fn present_with_a_value_is_rejected() {
-        assert_error(
-            r#"title pr "x""#,
-            r#""pr" takes no value, found "x" at position 9"#,
-        );
+        assert_error(r#"title pr "x""#, r#""pr" takes no value, found "x" at position 9"#);
         assert_error("title pr true", r#""pr" takes no value, found "true""#);
     }
 
     #[test]
     fn a_bad_string_escape_is_rejected() {
-        assert_error(
-            r#"a eq "\x""#,
-            r#"invalid escape "\x" in a string at position 6"#,
-        );
+        assert_error(r#"a eq "\x""#, r#"invalid escape "\x" in a string at position 6"#);
         assert_error(r#"a eq "abc"#, "unterminated string starting at position 5");
     }
 
@@ -492,19 +429,13 @@ mod tests {
 
     #[test]
     fn not_without_parentheses_is_rejected() {
-        assert_error(
-            "not a pr",
-            r#"expected "(" after "not" at position 4, found "a""#,
-        );
+        assert_error("not a pr", r#"expected "(" after "not" at position 4, found "a""#);
         assert_error("a pr and not", r#"expected "(" after "not" at position 12"#);
     }
 
     #[test]
     fn value_paths_may_not_nest_or_follow_a_sub_attribute() {
-        assert_error(
-            "a[b[c eq 1]]",
-            "value filters cannot be nested, found \"[\" at position 3",
-        );
+        assert_error("a[b[c eq 1]]", "value filters cannot be nested, found \"[\" at position 3");
         assert_error("a[(b[c eq 1])]", "value filters cannot be nested");
         assert_error("name.x[a pr]", "not to the sub-attribute \"name.x\"");
         assert_error("emails[a pr].b.c pr", r#"invalid sub-attribute "b.c""#);

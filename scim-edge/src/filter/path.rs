@@ -18,11 +18,7 @@ pub fn parse_patch_path(input: &str) -> Result<PatchPath, FilterError> {
     parser.advance();
     let Some(filter) = parser.value_filter(&attr, &token)? else {
         parser.end(r#""[" or the end of the path"#)?;
-        return Ok(PatchPath {
-            attr,
-            filter: None,
-            sub_attr: None,
-        });
+        return Ok(PatchPath { attr, filter: None, sub_attr: None });
     };
     let next = parser.peek()?;
     let sub_attr = match next.text.strip_prefix('.') {
@@ -37,11 +33,7 @@ pub fn parse_patch_path(input: &str) -> Result<PatchPath, FilterError> {
             None
         }
     };
-    Ok(PatchPath {
-        attr,
-        filter: Some(filter),
-        sub_attr,
-    })
+    Ok(PatchPath { attr, filter: Some(filter), sub_attr })
 }
 
 /// Parses one attribute path token that starts at character `start`.
@@ -50,13 +42,7 @@ pub fn parse_patch_path(input: &str) -> Result<PatchPath, FilterError> {
 /// attribute `manager` and sub-attribute `value`.
 pub(super) fn parse_attr_path(text: &str, start: usize) -> Result<AttrPath, FilterError> {
     let invalid = |why: &str| {
-        FilterError::new(
-            start,
-            format!(
-                "invalid attribute path \"{}\" at position {start}: {why}",
-                shorten(text)
-            ),
-        )
+        FilterError::new(start, format!("invalid attribute path \"{}\" at position {start}: {why}", shorten(text)))
     };
     let (urn, rest) = match text.rfind(':') {
         Some(colon) => {
@@ -77,23 +63,13 @@ pub(super) fn parse_attr_path(text: &str, start: usize) -> Result<AttrPath, Filt
         }
         check_name(sub).map_err(invalid)?;
     }
-    Ok(AttrPath {
-        urn,
-        name: name.to_owned(),
-        sub_attr: sub_attr.map(str::to_owned),
-    })
+    Ok(AttrPath { urn, name: name.to_owned(), sub_attr: sub_attr.map(str::to_owned) })
 }
 
 /// Parses the sub-attribute after `].`, starting at character `start`.
 pub(super) fn parse_sub_attr(text: &str, start: usize) -> Result<String, FilterError> {
     check_name(text).map_err(|why| {
-        FilterError::new(
-            start,
-            format!(
-                "invalid sub-attribute \"{}\" at position {start}: {why}",
-                shorten(text)
-            ),
-        )
+        FilterError::new(start, format!("invalid sub-attribute \"{}\" at position {start}: {why}", shorten(text)))
     })?;
     Ok(text.to_owned())
 }
@@ -109,9 +85,7 @@ fn check_name(name: &str) -> Result<(), &'static str> {
     let mut chars = name.chars();
     let starts_with_letter = chars.next().is_some_and(|c| c.is_ascii_alphabetic());
     if !starts_with_letter || !chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-        return Err(
-            "attribute names start with a letter followed by letters, digits, \"-\" or \"_\"",
-        );
+        return Err("attribute names start with a letter followed by letters, digits, \"-\" or \"_\"");
     }
     Ok(())
 }
@@ -119,18 +93,12 @@ fn check_name(name: &str) -> Result<(), &'static str> {
 /// `urn:` followed by at least two non-empty colon-separated segments.
 fn check_urn(urn: &str) -> Result<(), &'static str> {
     let mut segments = urn.split(':');
-    if !segments
-        .next()
-        .is_some_and(|s| s.eq_ignore_ascii_case("urn"))
-    {
+    if !segments.next().is_some_and(|s| s.eq_ignore_ascii_case("urn")) {
         return Err("a schema prefix must be a urn (\"urn:...\")");
     }
     let mut count = 0;
     for segment in segments {
-        let valid = !segment.is_empty()
-            && segment
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-._~+%".contains(c));
+        let valid = !segment.is_empty() && segment.chars().all(|c| c.is_ascii_alphanumeric() || "-._~+%".contains(c));
         if !valid {
             return Err("the urn prefix has an empty or invalid segment");
         }
@@ -150,19 +118,11 @@ mod tests {
     const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
     fn attr(name: &str, sub: Option<&str>) -> AttrPath {
-        AttrPath {
-            urn: None,
-            name: name.into(),
-            sub_attr: sub.map(Into::into),
-        }
+        AttrPath { urn: None, name: name.into(), sub_attr: sub.map(Into::into) }
     }
 
     fn eq(name: &str, value: &str) -> Filter {
-        Filter::Compare {
-            path: AttrPath::new(name),
-            op: CompareOp::Eq,
-            value: Value::String(value.into()),
-        }
+        Filter::Compare { path: AttrPath::new(name), op: CompareOp::Eq, value: Value::String(value.into()) }
     }
 
     fn failure(result: Result<PatchPath, FilterError>) -> String {
@@ -175,14 +135,8 @@ mod tests {
     #[test]
     fn a_plain_and_a_dotted_attribute_path_are_parsed() {
         assert_eq!(parse_attr_path("userName", 0), Ok(attr("userName", None)));
-        assert_eq!(
-            parse_attr_path("name.familyName", 0),
-            Ok(attr("name", Some("familyName")))
-        );
-        assert_eq!(
-            parse_attr_path("members.$ref", 0),
-            Ok(attr("members", Some("$ref")))
-        );
+        assert_eq!(parse_attr_path("name.familyName", 0), Ok(attr("name", Some("familyName"))));
+        assert_eq!(parse_attr_path("members.$ref", 0), Ok(attr("members", Some("$ref"))));
         assert_eq!(parse_attr_path("x-y_z9", 0), Ok(attr("x-y_z9", None)));
     }
 
@@ -193,10 +147,7 @@ mod tests {
         assert_eq!((path.name.as_str(), path.sub_attr), ("department", None));
         let path = parse_attr_path(&format!("{ENTERPRISE}:manager.value"), 0)?;
         assert_eq!(path.urn.as_deref(), Some(ENTERPRISE));
-        assert_eq!(
-            (path.name.as_str(), path.sub_attr.as_deref()),
-            ("manager", Some("value"))
-        );
+        assert_eq!((path.name.as_str(), path.sub_attr.as_deref()), ("manager", Some("value")));
         Ok(())
     }
 
@@ -213,9 +164,7 @@ mod tests {
             ("urn:a:b:", "name is missing"),
             ("na!me", "start with a letter"),
         ] {
-            let err = parse_attr_path(text, 3)
-                .err()
-                .unwrap_or_else(|| panic!("{text:?} parsed"));
+            let err = parse_attr_path(text, 3).err().unwrap_or_else(|| panic!("{text:?} parsed"));
             assert_eq!(err.position(), 3);
             assert!(err.to_string().contains(why), "{text}: {err}");
         }
@@ -224,18 +173,8 @@ mod tests {
     #[test]
     fn a_patch_path_may_be_a_plain_or_dotted_attribute() -> Result<(), FilterError> {
         let path = parse_patch_path("name.givenName")?;
-        assert_eq!(
-            path,
-            PatchPath {
-                attr: attr("name", Some("givenName")),
-                filter: None,
-                sub_attr: None
-            }
-        );
-        assert_eq!(
-            parse_patch_path("  userName\t")?.attr,
-            attr("userName", None)
-        );
+        assert_eq!(path, PatchPath { attr: attr("name", Some("givenName")), filter: None, sub_attr: None });
+        assert_eq!(parse_patch_path("  userName\t")?.attr, attr("userName", None));
         Ok(())
     }
 
@@ -248,16 +187,11 @@ mod tests {
     }
 
     #[test]
-    fn a_patch_path_may_filter_the_elements_of_a_multi_valued_attribute() -> Result<(), FilterError>
-    {
+    fn a_patch_path_may_filter_the_elements_of_a_multi_valued_attribute() -> Result<(), FilterError> {
         let path = parse_patch_path(r#"members[value eq "2819c223"]"#)?;
         assert_eq!(
             path,
-            PatchPath {
-                attr: attr("members", None),
-                filter: Some(eq("value", "2819c223")),
-                sub_attr: None
-            }
+            PatchPath { attr: attr("members", None), filter: Some(eq("value", "2819c223")), sub_attr: None }
         );
         Ok(())
     }
@@ -276,47 +210,17 @@ mod tests {
         for (input, message) in [
             ("", "the path is empty"),
             ("   ", "the path is empty"),
-            (
-                "[a eq 1]",
-                r#"expected an attribute path at position 0, found "[""#,
-            ),
-            (
-                "members x",
-                r#"expected "[" or the end of the path after "members" at position 8"#,
-            ),
-            (
-                "members[value eq 1",
-                r#"the "[" at position 7 is never closed"#,
-            ),
-            (
-                "members[value eq 1]]",
-                r#"unexpected "]" at position 19 without a matching "[""#,
-            ),
-            (
-                "members[value eq 1] x",
-                r#"expected ".subAttribute" or the end of the path"#,
-            ),
-            (
-                "emails[type eq 1].value.x",
-                r#"invalid sub-attribute "value.x" at position 18"#,
-            ),
-            (
-                "emails[type eq 1].",
-                r#"invalid sub-attribute "" at position 18"#,
-            ),
-            (
-                "emails[type eq 1].value x",
-                r#"expected the end of the path after ".value""#,
-            ),
-            (
-                "name.givenName[a pr]",
-                "not to the sub-attribute \"name.givenName\"",
-            ),
+            ("[a eq 1]", r#"expected an attribute path at position 0, found "[""#),
+            ("members x", r#"expected "[" or the end of the path after "members" at position 8"#),
+            ("members[value eq 1", r#"the "[" at position 7 is never closed"#),
+            ("members[value eq 1]]", r#"unexpected "]" at position 19 without a matching "[""#),
+            ("members[value eq 1] x", r#"expected ".subAttribute" or the end of the path"#),
+            ("emails[type eq 1].value.x", r#"invalid sub-attribute "value.x" at position 18"#),
+            ("emails[type eq 1].", r#"invalid sub-attribute "" at position 18"#),
+            ("emails[type eq 1].value x", r#"expected the end of the path after ".value""#),
+            ("name.givenName[a pr]", "not to the sub-attribute \"name.givenName\""),
             ("members[value[a eq 1]]", "value filters cannot be nested"),
-            (
-                "members[]",
-                r#"expected an attribute path, "not" or "(" after "[" at position 8"#,
-            ),
+            ("members[]", r#"expected an attribute path, "not" or "(" after "[" at position 8"#),
         ] {
             let err = failure(parse_patch_path(input));
             assert!(err.contains(message), "{input:?}: {err}");

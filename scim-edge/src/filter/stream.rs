@@ -25,22 +25,11 @@ impl<'a> Parser<'a> {
         if input.len() > MAX_FILTER_LEN {
             return Err(FilterError::new(
                 0,
-                format!(
-                    "the {subject} is too long ({} bytes, at most {MAX_FILTER_LEN} are allowed)",
-                    input.len()
-                ),
+                format!("the {subject} is too long ({} bytes, at most {MAX_FILTER_LEN} are allowed)", input.len()),
             ));
         }
         let Tokens { tokens, error } = tokenize(input);
-        let parser = Self {
-            tokens,
-            lex_error: error,
-            pos: 0,
-            depth: 0,
-            terms: 0,
-            in_value_filter: false,
-            subject,
-        };
+        let parser = Self { tokens, lex_error: error, pos: 0, depth: 0, terms: 0, in_value_filter: false, subject };
         if parser.peek()?.kind == TokenKind::Eof {
             return Err(FilterError::new(0, format!("the {subject} is empty")));
         }
@@ -51,10 +40,7 @@ impl<'a> Parser<'a> {
     pub(super) fn peek(&self) -> Result<Token<'a>, FilterError> {
         match self.tokens.get(self.pos) {
             Some(token) => Ok(token.clone()),
-            None => Err(self
-                .lex_error
-                .clone()
-                .unwrap_or_else(|| FilterError::new(0, "unexpected end of input"))),
+            None => Err(self.lex_error.clone().unwrap_or_else(|| FilterError::new(0, "unexpected end of input"))),
         }
     }
 
@@ -65,11 +51,7 @@ impl<'a> Parser<'a> {
 
     /// Moves past the current token (never past the end of the input).
     pub(super) fn advance(&mut self) {
-        if self
-            .tokens
-            .get(self.pos)
-            .is_some_and(|t| t.kind != TokenKind::Eof)
-        {
+        if self.tokens.get(self.pos).is_some_and(|t| t.kind != TokenKind::Eof) {
             self.pos += 1;
         }
     }
@@ -82,11 +64,7 @@ impl<'a> Parser<'a> {
         };
         FilterError::new(
             found.start,
-            format!(
-                "expected {what}{after} at position {}, found {}",
-                found.start,
-                self.describe(found)
-            ),
+            format!("expected {what}{after} at position {}, found {}", found.start, self.describe(found)),
         )
     }
 
@@ -95,10 +73,7 @@ impl<'a> Parser<'a> {
         match token.kind {
             TokenKind::Eof => format!("the end of the {}", self.subject),
             TokenKind::Str(_) => {
-                let inner = token
-                    .text
-                    .strip_prefix('"')
-                    .and_then(|t| t.strip_suffix('"'));
+                let inner = token.text.strip_prefix('"').and_then(|t| t.strip_suffix('"'));
                 format!("\"{}\"", shorten(inner.unwrap_or(token.text)))
             }
             _ => format!("\"{}\"", shorten(token.text)),
@@ -116,10 +91,7 @@ impl<'a> Parser<'a> {
         };
         Err(FilterError::new(
             token.start,
-            format!(
-                "unexpected \"{close}\" at position {} without a matching \"{open}\"",
-                token.start
-            ),
+            format!("unexpected \"{close}\" at position {} without a matching \"{open}\"", token.start),
         ))
     }
 
@@ -155,10 +127,7 @@ impl<'a> Parser<'a> {
         if token.kind == TokenKind::Eof {
             return Err(FilterError::new(
                 open.start,
-                format!(
-                    "unbalanced {kind}: the \"{open_text}\" at position {} is never closed",
-                    open.start
-                ),
+                format!("unbalanced {kind}: the \"{open_text}\" at position {} is never closed", open.start),
             ));
         }
         Err(self.expected(&format!(r#""and", "or" or "{close_text}""#), &token))
@@ -204,10 +173,7 @@ mod tests {
     #[track_caller]
     fn assert_error(input: &str, message: &str) {
         let err = error(input);
-        assert!(
-            err.contains(message),
-            "{input:?}: {err:?} does not contain {message:?}"
-        );
+        assert!(err.contains(message), "{input:?}: {err:?} does not contain {message:?}");
     }
 
     #[test]
@@ -218,35 +184,17 @@ mod tests {
 
     #[test]
     fn a_filter_with_unbalanced_parentheses_is_rejected() {
-        assert_error(
-            "(a pr",
-            r#"unbalanced parentheses: the "(" at position 0 is never closed"#,
-        );
-        assert_error(
-            "a pr)",
-            r#"unexpected ")" at position 4 without a matching "(""#,
-        );
-        assert_error(
-            "(a pr]",
-            r#"expected "and", "or" or ")" after "pr" at position 5, found "]""#,
-        );
+        assert_error("(a pr", r#"unbalanced parentheses: the "(" at position 0 is never closed"#);
+        assert_error("a pr)", r#"unexpected ")" at position 4 without a matching "(""#);
+        assert_error("(a pr]", r#"expected "and", "or" or ")" after "pr" at position 5, found "]""#);
         assert_error("not (a pr", r#"the "(" at position 4 is never closed"#);
     }
 
     #[test]
     fn a_filter_with_unbalanced_brackets_is_rejected() {
-        assert_error(
-            "emails[type pr",
-            r#"unbalanced brackets: the "[" at position 6 is never closed"#,
-        );
-        assert_error(
-            "emails[type pr]]",
-            r#"unexpected "]" at position 15 without a matching "[""#,
-        );
-        assert_error(
-            "emails[type pr)",
-            r#"expected "and", "or" or "]" after "pr" at position 14"#,
-        );
+        assert_error("emails[type pr", r#"unbalanced brackets: the "[" at position 6 is never closed"#);
+        assert_error("emails[type pr]]", r#"unexpected "]" at position 15 without a matching "[""#);
+        assert_error("emails[type pr)", r#"expected "and", "or" or "]" after "pr" at position 14"#);
     }
 
     #[test]
@@ -256,14 +204,8 @@ mod tests {
             r#"expected "and", "or" or the end of the filter after "x" at position 9, found "b""#,
         );
         assert_error("a pr b pr", r#"found "b""#);
-        assert_error(
-            "a pr and",
-            r#"expected an attribute path, "not" or "(" after "and""#,
-        );
-        assert_error(
-            "emails[type pr] x",
-            r#"after "]" at position 16, found "x""#,
-        );
+        assert_error("a pr and", r#"expected an attribute path, "not" or "(" after "and""#);
+        assert_error("emails[type pr] x", r#"after "]" at position 16, found "x""#);
     }
 
     #[test]
@@ -275,11 +217,7 @@ mod tests {
         let nots = |n: usize| format!("{}a pr{}", "not (".repeat(n), ")".repeat(n));
         assert!(parse_filter(&nots(MAX_DEPTH)).is_ok());
         assert_error(&nots(MAX_DEPTH + 1), "nested too deeply");
-        let mixed = format!(
-            "{}x[a pr]{}",
-            "(".repeat(MAX_DEPTH - 1),
-            ")".repeat(MAX_DEPTH - 1)
-        );
+        let mixed = format!("{}x[a pr]{}", "(".repeat(MAX_DEPTH - 1), ")".repeat(MAX_DEPTH - 1));
         assert!(parse_filter(&mixed).is_ok());
         let mixed = format!("{}x[a pr]{}", "(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH));
         assert_error(&mixed, "nested too deeply");
@@ -289,10 +227,7 @@ mod tests {
     fn ten_thousand_nested_parentheses_are_rejected() {
         assert_error(&"(".repeat(10_000), "too long");
         let balanced = format!("{}a pr{}", "(".repeat(10_000), ")".repeat(10_000));
-        assert_error(
-            &balanced,
-            "the filter is too long (20004 bytes, at most 8192 are allowed)",
-        );
+        assert_error(&balanced, "the filter is too long (20004 bytes, at most 8192 are allowed)");
     }
 
     #[test]

@@ -32,10 +32,9 @@ pub fn plan(id: &str, ops: &[Operation]) -> ScimResult<GroupPatch> {
             Some(path) => plan.with_path(op, path, op.value.as_ref())?,
             None => {
                 let Some(Value::Object(attrs)) = &op.value else {
-                    return Err(op.error(
-                        ScimType::InvalidValue,
-                        "without a path, the value must be an object of attributes",
-                    ));
+                    return Err(
+                        op.error(ScimType::InvalidValue, "without a path, the value must be an object of attributes")
+                    );
                 };
                 for (key, v) in attrs {
                     if key.eq_ignore_ascii_case("id") {
@@ -48,8 +47,7 @@ pub fn plan(id: &str, ops: &[Operation]) -> ScimResult<GroupPatch> {
                     if key.eq_ignore_ascii_case("schemas") || key.eq_ignore_ascii_case("meta") {
                         continue;
                     }
-                    let path = crate::filter::parse_patch_path(key)
-                        .map_err(|e| op.error(ScimType::InvalidPath, e))?;
+                    let path = crate::filter::parse_patch_path(key).map_err(|e| op.error(ScimType::InvalidPath, e))?;
                     plan.with_path(op, &path, Some(v))?;
                 }
             }
@@ -59,27 +57,14 @@ pub fn plan(id: &str, ops: &[Operation]) -> ScimResult<GroupPatch> {
 }
 
 impl GroupPatch {
-    fn with_path(
-        &mut self,
-        op: &Operation,
-        path: &PatchPath,
-        value: Option<&Value>,
-    ) -> ScimResult<()> {
+    fn with_path(&mut self, op: &Operation, path: &PatchPath, value: Option<&Value>) -> ScimResult<()> {
         let a = &path.attr;
-        let r = schema::resolve(
-            ResourceKind::Group,
-            a.urn.as_deref(),
-            &a.name,
-            a.sub_attr.as_deref(),
-        )
-        .ok_or_else(|| op.error(ScimType::InvalidPath, format!("unknown attribute {a}")))?;
+        let r = schema::resolve(ResourceKind::Group, a.urn.as_deref(), &a.name, a.sub_attr.as_deref())
+            .ok_or_else(|| op.error(ScimType::InvalidPath, format!("unknown attribute {a}")))?;
         match r.attr.name {
             "displayName" | "externalId" => {
                 if path.filter.is_some() || r.sub.is_some() {
-                    return Err(op.error(
-                        ScimType::InvalidPath,
-                        format!("{} has no sub-attributes", r.attr.name),
-                    ));
+                    return Err(op.error(ScimType::InvalidPath, format!("{} has no sub-attributes", r.attr.name)));
                 }
                 self.set_field(op, r.attr.name, value)
             }
@@ -93,19 +78,13 @@ impl GroupPatch {
             (Op::Remove, _) | (_, None | Some(Value::Null)) => None,
             (_, Some(Value::String(s))) => Some(s.clone()),
             (_, Some(other)) => {
-                return Err(op.error(
-                    ScimType::InvalidValue,
-                    format!("{name} must be a string, not {}", kind(other)),
-                ));
+                return Err(op.error(ScimType::InvalidValue, format!("{name} must be a string, not {}", kind(other))));
             }
         };
         match name {
             "displayName" => {
                 let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
-                    return Err(op.error(
-                        ScimType::InvalidValue,
-                        "displayName is required and cannot be removed",
-                    ));
+                    return Err(op.error(ScimType::InvalidValue, "displayName is required and cannot be removed"));
                 };
                 self.group.display_name = text;
                 self.mask_field("display_name");
@@ -126,18 +105,11 @@ impl GroupPatch {
 
     /// RFC 7644 §3.5.2: `members` add/replace/remove, Okta's filtered remove
     /// and Entra's remove-with-value.
-    fn members(
-        &mut self,
-        op: &Operation,
-        path: &PatchPath,
-        has_sub: bool,
-        value: Option<&Value>,
-    ) -> ScimResult<()> {
+    fn members(&mut self, op: &Operation, path: &PatchPath, has_sub: bool, value: Option<&Value>) -> ScimResult<()> {
         if has_sub || path.sub_attr.is_some() {
-            return Err(op.error(
-                ScimType::InvalidPath,
-                "member sub-attributes are immutable; add or remove whole members",
-            ));
+            return Err(
+                op.error(ScimType::InvalidPath, "member sub-attributes are immutable; add or remove whole members")
+            );
         }
         let listed = |v: Option<&Value>| -> ScimResult<Vec<proto::v1::Member>> {
             match v {
@@ -155,41 +127,19 @@ impl GroupPatch {
                         "a member filter must be value eq \"<id>\" (or several joined by or)",
                     )
                 })?;
-                let members = ids
-                    .into_iter()
-                    .map(|value| proto::v1::Member {
-                        value,
-                        ..Default::default()
-                    })
-                    .collect();
-                MemberChange {
-                    op: MemberOp::Remove as i32,
-                    members,
-                }
+                let members = ids.into_iter().map(|value| proto::v1::Member { value, ..Default::default() }).collect();
+                MemberChange { op: MemberOp::Remove as i32, members }
             }
             (Some(_), _) => {
-                return Err(op.error(
-                    ScimType::InvalidPath,
-                    "add or replace members without a filter",
-                ));
+                return Err(op.error(ScimType::InvalidPath, "add or replace members without a filter"));
             }
-            (None, Op::Add) => MemberChange {
-                op: MemberOp::Add as i32,
-                members: listed(value)?,
-            },
-            (None, Op::Replace) => MemberChange {
-                op: MemberOp::ReplaceAll as i32,
-                members: listed(value)?,
-            },
+            (None, Op::Add) => MemberChange { op: MemberOp::Add as i32, members: listed(value)? },
+            (None, Op::Replace) => MemberChange { op: MemberOp::ReplaceAll as i32, members: listed(value)? },
             // Entra: remove with a value list removes just those.
-            (None, Op::Remove) if value.is_some_and(|v| !v.is_null()) => MemberChange {
-                op: MemberOp::Remove as i32,
-                members: listed(value)?,
-            },
-            (None, Op::Remove) => MemberChange {
-                op: MemberOp::ReplaceAll as i32,
-                members: Vec::new(),
-            },
+            (None, Op::Remove) if value.is_some_and(|v| !v.is_null()) => {
+                MemberChange { op: MemberOp::Remove as i32, members: listed(value)? }
+            }
+            (None, Op::Remove) => MemberChange { op: MemberOp::ReplaceAll as i32, members: Vec::new() },
         };
         self.member_changes.push(change);
         Ok(())
@@ -225,9 +175,7 @@ mod tests {
 
     #[test]
     fn entra_remove_with_a_value_list_removes_just_those() -> Result<(), String> {
-        let p = planned(
-            json!([{"op": "Remove", "path": "members", "value": [{"value": "u1"}, {"value": "u2"}]}]),
-        )?;
+        let p = planned(json!([{"op": "Remove", "path": "members", "value": [{"value": "u1"}, {"value": "u2"}]}]))?;
         assert_eq!(p.member_changes[0].op, MemberOp::Remove as i32);
         assert_eq!(p.member_changes[0].members.len(), 2);
         Ok(())

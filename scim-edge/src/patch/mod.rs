@@ -42,43 +42,27 @@ pub struct Operation {
 impl Operation {
     /// An error naming this operation.
     pub fn error(&self, scim_type: ScimType, detail: impl std::fmt::Display) -> ScimError {
-        let path = self
-            .path_text
-            .as_deref()
-            .map(|p| format!(" (path {p:?})"))
-            .unwrap_or_default();
-        ScimError::bad_request(
-            scim_type,
-            format!("operation {}{path}: {detail}", self.index),
-        )
+        let path = self.path_text.as_deref().map(|p| format!(" (path {p:?})")).unwrap_or_default();
+        ScimError::bad_request(scim_type, format!("operation {}{path}: {detail}", self.index))
     }
 }
 
 /// Parses a PatchOp body.
 pub fn parse(body: &Value) -> ScimResult<Vec<Operation>> {
-    let obj = body
-        .as_object()
-        .ok_or_else(|| ScimError::invalid_syntax("a PatchOp must be a JSON object"))?;
+    let obj = body.as_object().ok_or_else(|| ScimError::invalid_syntax("a PatchOp must be a JSON object"))?;
     let ops = match get(obj, "Operations") {
         Some(Value::Array(a)) => a,
         _ => {
-            return Err(ScimError::invalid_syntax(
-                "a PatchOp needs an \"Operations\" array",
-            ));
+            return Err(ScimError::invalid_syntax("a PatchOp needs an \"Operations\" array"));
         }
     };
     if ops.is_empty() {
         return Err(ScimError::invalid_syntax("\"Operations\" is empty"));
     }
     if ops.len() > MAX_OPERATIONS {
-        return Err(ScimError::invalid_syntax(format!(
-            "more than {MAX_OPERATIONS} operations"
-        )));
+        return Err(ScimError::invalid_syntax(format!("more than {MAX_OPERATIONS} operations")));
     }
-    ops.iter()
-        .enumerate()
-        .map(|(index, raw)| parse_one(index, raw))
-        .collect()
+    ops.iter().enumerate().map(|(index, raw)| parse_one(index, raw)).collect()
 }
 
 fn parse_one(index: usize, raw: &Value) -> ScimResult<Operation> {
@@ -89,9 +73,7 @@ fn parse_one(index: usize, raw: &Value) -> ScimResult<Operation> {
         Some(s) if s.eq_ignore_ascii_case("replace") => Op::Replace,
         Some(s) if s.eq_ignore_ascii_case("remove") => Op::Remove,
         Some(s) => {
-            return Err(bad(&format!(
-                "unknown op {s:?} (expected add, replace or remove)"
-            )));
+            return Err(bad(&format!("unknown op {s:?} (expected add, replace or remove)")));
         }
         None => return Err(bad("missing \"op\"")),
     };
@@ -103,27 +85,19 @@ fn parse_one(index: usize, raw: &Value) -> ScimResult<Operation> {
     };
     let path = match &path_text {
         None => None,
-        Some(p) => Some(parse_patch_path(p).map_err(|e| {
-            ScimError::bad_request(ScimType::InvalidPath, format!("operation {index}: {e}"))
-        })?),
+        Some(p) => Some(
+            parse_patch_path(p)
+                .map_err(|e| ScimError::bad_request(ScimType::InvalidPath, format!("operation {index}: {e}")))?,
+        ),
     };
     let value = get(o, "value").cloned();
     if op != Op::Remove && value.is_none() {
         return Err(bad("add and replace need a \"value\""));
     }
     if op == Op::Remove && path.is_none() && value.is_none() {
-        return Err(ScimError::bad_request(
-            ScimType::NoTarget,
-            format!("operation {index}: remove needs a \"path\""),
-        ));
+        return Err(ScimError::bad_request(ScimType::NoTarget, format!("operation {index}: remove needs a \"path\"")));
     }
-    Ok(Operation {
-        index,
-        op,
-        path,
-        path_text,
-        value,
-    })
+    Ok(Operation { index, op, path, path_text, value })
 }
 
 #[cfg(test)]
@@ -133,18 +107,15 @@ mod tests {
 
     #[test]
     fn capitalised_ops_are_accepted() -> Result<(), String> {
-        let ops =
-            parse(&json!({"Operations": [{"op": "Replace", "path": "active", "value": "False"}]}))
-                .map_err(|e| e.detail)?;
+        let ops = parse(&json!({"Operations": [{"op": "Replace", "path": "active", "value": "False"}]}))
+            .map_err(|e| e.detail)?;
         assert_eq!(ops[0].op, Op::Replace);
         Ok(())
     }
 
     #[test]
     fn a_missing_operations_array_is_invalid_syntax() {
-        let e = parse(&json!({"schemas": []}))
-            .err()
-            .and_then(|e| e.scim_type);
+        let e = parse(&json!({"schemas": []})).err().and_then(|e| e.scim_type);
         assert_eq!(e, Some(ScimType::InvalidSyntax));
     }
 

@@ -21,9 +21,7 @@ fn eval(f: &Filter, o: &Map<String, Value>, def: &AttributeDef) -> bool {
         Filter::And(list) => list.iter().all(|x| eval(x, o, def)),
         Filter::Or(list) => list.iter().any(|x| eval(x, o, def)),
         Filter::Not(inner) => !eval(inner, o, def),
-        Filter::Present(p) => {
-            get(o, &p.name).is_some_and(|v| !matches!(v, Value::String(s) if s.is_empty()))
-        }
+        Filter::Present(p) => get(o, &p.name).is_some_and(|v| !matches!(v, Value::String(s) if s.is_empty())),
         Filter::Compare { path, op, value } => {
             let case_exact = def.sub_attribute(&path.name).is_some_and(|d| d.case_exact);
             compare(get(o, &path.name), *op, value, case_exact)
@@ -34,17 +32,12 @@ fn eval(f: &Filter, o: &Map<String, Value>, def: &AttributeDef) -> bool {
 
 fn compare(actual: Option<&Value>, op: CompareOp, lit: &Lit, case_exact: bool) -> bool {
     let Some(actual) = actual else {
-        return matches!((op, lit), (CompareOp::Eq, Lit::Null))
-            || (op == CompareOp::Ne && !matches!(lit, Lit::Null));
+        return matches!((op, lit), (CompareOp::Eq, Lit::Null)) || (op == CompareOp::Ne && !matches!(lit, Lit::Null));
     };
     match (actual, lit) {
         (_, Lit::Null) => op == CompareOp::Ne,
         (Value::String(a), Lit::String(b)) => {
-            let (a, b) = if case_exact {
-                (a.clone(), b.clone())
-            } else {
-                (a.to_lowercase(), b.to_lowercase())
-            };
+            let (a, b) = if case_exact { (a.clone(), b.clone()) } else { (a.to_lowercase(), b.to_lowercase()) };
             match op {
                 CompareOp::Eq => a == b,
                 CompareOp::Ne => a != b,
@@ -102,11 +95,7 @@ fn number(l: &Lit) -> Option<f64> {
 /// `add` on an unmatched value path must carry.
 pub fn equalities(f: &Filter) -> Option<Vec<(String, Value)>> {
     match f {
-        Filter::Compare {
-            path,
-            op: CompareOp::Eq,
-            value,
-        } => Some(vec![(path.name.clone(), literal(value)?)]),
+        Filter::Compare { path, op: CompareOp::Eq, value } => Some(vec![(path.name.clone(), literal(value)?)]),
         Filter::And(list) => {
             let mut out = Vec::new();
             for x in list {
@@ -122,11 +111,11 @@ pub fn equalities(f: &Filter) -> Option<Vec<(String, Value)>> {
 /// by `or` (Okta's `members[value eq "id"]`).
 pub fn member_ids(f: &Filter) -> Option<Vec<String>> {
     match f {
-        Filter::Compare {
-            path,
-            op: CompareOp::Eq,
-            value: Lit::String(id),
-        } if path.name.eq_ignore_ascii_case("value") => Some(vec![id.clone()]),
+        Filter::Compare { path, op: CompareOp::Eq, value: Lit::String(id) }
+            if path.name.eq_ignore_ascii_case("value") =>
+        {
+            Some(vec![id.clone()])
+        }
         Filter::Or(list) => {
             let mut out = Vec::new();
             for x in list {

@@ -17,10 +17,58 @@ const KIND: ResourceKind = ResourceKind::User;
 /// Applies `ops` to `doc` (a rendered user).
 pub fn apply(doc: &mut Value, ops: &[Operation]) -> ScimResult<()> {
     for op in ops {
-        match &op.path {
-            Some(path) => apply_path(doc, op, path, op.value.as_ref())?,
-            None => apply_pathless(doc, op)?,
+        let extension =
+            op.path_text.as_deref().and_then(|p| KIND.extensions().iter().find(|s| s.id.eq_ignore_ascii_case(p)));
+        match (&op.path, extension) {
+            (_, Some(ext)) => apply_extension(doc, op, ext)?,
+            (Some(path), None) => apply_path(doc, op, path, op.value.as_ref())?,
+            (None, None) => apply_pathless(doc, op)?,
         }
+    }
+    Ok(())
+}
+
+/// The path is a bare extension URN: the value is an object of that
+/// extension's attributes (its inner `schemas` key is ignored); remove drops
+/// the whole extension.
+fn apply_extension(doc: &mut Value, op: &Operation, ext: &schema::SchemaDef) -> ScimResult<()> {
+    if op.op == Op::Remove {
+        if let Some(root) = doc.as_object_mut()
+            && let Some(key) = key_of(root, ext.id)
+        {
+            root.remove(&key);
+        }
+        return Ok(());
+    }
+    let Some(Value::Object(attrs)) = &op.value else {
+        return Err(op.error(ScimType::InvalidValue, format!("the value of {} must be an object", ext.id)));
+    };
+    if op.op == Op::Replace
+        && let Some(root) = doc.as_object_mut()
+        && let Some(key) = key_of(root, ext.id)
+    {
+        root.remove(&key);
+    }
+    extension_attrs(doc, op, ext, attrs)
+}
+
+/// Applies `op` to each attribute of an extension object.
+fn extension_attrs(
+    doc: &mut Value,
+    op: &Operation,
+    ext: &schema::SchemaDef,
+    attrs: &Map<String, Value>,
+) -> ScimResult<()> {
+    for (name, v) in attrs {
+        if name.eq_ignore_ascii_case("schemas") {
+            continue;
+        }
+        let path = PatchPath {
+            attr: AttrPath { urn: Some(ext.id.to_owned()), name: name.clone(), sub_attr: None },
+            filter: None,
+            sub_attr: None,
+        };
+        apply_path(doc, op, &path, Some(v))?;
     }
     Ok(())
 }
@@ -30,16 +78,11 @@ pub fn apply(doc: &mut Value, ops: &[Operation]) -> ScimResult<()> {
 /// an extension URN key holds an object of that extension's attributes.
 fn apply_pathless(doc: &mut Value, op: &Operation) -> ScimResult<()> {
     let Some(Value::Object(value)) = &op.value else {
-        return Err(op.error(
-            ScimType::InvalidValue,
-            "without a path, the value must be an object of attributes",
-        ));
+        return Err(op.error(ScimType::InvalidValue, "without a path, the value must be an object of attributes"));
     };
     let id = doc.get("id").cloned();
     for (key, v) in value {
-        if key.eq_ignore_ascii_case("schemas")
-            || key.eq_ignore_ascii_case("meta")
-            || key.eq_ignore_ascii_case("groups")
+        if key.eq_ignore_ascii_case("schemas") || key.eq_ignore_ascii_case("meta") || key.eq_ignore_ascii_case("groups")
         {
             continue;
         }
@@ -49,26 +92,11 @@ fn apply_pathless(doc: &mut Value, op: &Operation) -> ScimResult<()> {
             }
             continue;
         }
-        if let Some(ext) = KIND
-            .extensions()
-            .iter()
-            .find(|s| s.id.eq_ignore_ascii_case(key))
-        {
+        if let Some(ext) = KIND.extensions().iter().find(|s| s.id.eq_ignore_ascii_case(key)) {
             let Value::Object(attrs) = v else {
                 return Err(op.error(ScimType::InvalidValue, format!("{key} must be an object")));
             };
-            for (name, sv) in attrs {
-                let path = PatchPath {
-                    attr: AttrPath {
-                        urn: Some(ext.id.to_owned()),
-                        name: name.clone(),
-                        sub_attr: None,
-                    },
-                    filter: None,
-                    sub_attr: None,
-                };
-                apply_path(doc, op, &path, Some(sv))?;
-            }
+            extension_attrs(doc, op, ext, attrs)?;
             continue;
         }
         let path = parse_patch_path(key).map_err(|e| op.error(ScimType::InvalidPath, e))?;
@@ -77,29 +105,14 @@ fn apply_pathless(doc: &mut Value, op: &Operation) -> ScimResult<()> {
     Ok(())
 }
 
-fn apply_path(
-    doc: &mut Value,
-    op: &Operation,
-    path: &PatchPath,
-    value: Option<&Value>,
-) -> ScimResult<()> {
+fn apply_path(doc: &mut Value, op: &Operation, path: &PatchPath, value: Option<&Value>) -> ScimResult<()> {
     let attr = &path.attr;
-    let resolved = schema::resolve(
-        KIND,
-        attr.urn.as_deref(),
-        &attr.name,
-        attr.sub_attr.as_deref(),
-    )
-    .ok_or_else(|| op.error(ScimType::InvalidPath, format!("unknown attribute {}", attr)))?;
+    let resolved = schema::resolve(KIND, attr.urn.as_deref(), &attr.name, attr.sub_attr.as_deref())
+        .ok_or_else(|| op.error(ScimType::InvalidPath, format!("unknown attribute {}", attr)))?;
     if resolved.attr.mutability == Mutability::ReadOnly
-        || resolved
-            .sub
-            .is_some_and(|s| s.mutability == Mutability::ReadOnly)
+        || resolved.sub.is_some_and(|s| s.mutability == Mutability::ReadOnly)
     {
-        return Err(op.error(
-            ScimType::Mutability,
-            format!("{} is read-only", resolved.canonical),
-        ));
+        return Err(op.error(ScimType::Mutability, format!("{} is read-only", resolved.canonical)));
     }
     let Some(root) = doc.as_object_mut() else {
         return Err(op.error(ScimType::InvalidValue, "the user is not an object"));
@@ -108,26 +121,18 @@ fn apply_path(
     let Some(container) = container else {
         return Ok(());
     }; // removing from an absent extension
-    let key =
-        key_of(container, resolved.attr.name).unwrap_or_else(|| resolved.attr.name.to_owned());
-    let sub = resolved.sub.map(|s| s.name).or_else(|| {
-        path.sub_attr
-            .as_deref()
-            .and_then(|s| resolved.attr.sub_attribute(s).map(|d| d.name))
-    });
+    let key = key_of(container, resolved.attr.name).unwrap_or_else(|| resolved.attr.name.to_owned());
+    let sub = resolved
+        .sub
+        .map(|s| s.name)
+        .or_else(|| path.sub_attr.as_deref().and_then(|s| resolved.attr.sub_attribute(s).map(|d| d.name)));
     if path.sub_attr.is_some() && sub.is_none() {
-        return Err(op.error(
-            ScimType::InvalidPath,
-            format!("{} has no such sub-attribute", resolved.canonical),
-        ));
+        return Err(op.error(ScimType::InvalidPath, format!("{} has no such sub-attribute", resolved.canonical)));
     }
     match &path.filter {
         Some(filter) => {
             if !resolved.attr.multi_valued {
-                return Err(op.error(
-                    ScimType::InvalidPath,
-                    format!("{} is not multi-valued", resolved.canonical),
-                ));
+                return Err(op.error(ScimType::InvalidPath, format!("{} is not multi-valued", resolved.canonical)));
             }
             filtered(container, &key, op, &resolved, filter, sub, value)
         }
@@ -141,11 +146,7 @@ fn apply_path(
 
 /// The object holding the attribute: the user itself, or its extension
 /// object (created when `create`).
-fn container<'a>(
-    root: &'a mut Map<String, Value>,
-    r: &Resolved,
-    create: bool,
-) -> Option<&'a mut Map<String, Value>> {
+fn container<'a>(root: &'a mut Map<String, Value>, r: &Resolved, create: bool) -> Option<&'a mut Map<String, Value>> {
     if !r.is_extension() {
         return Some(root);
     }
@@ -197,15 +198,10 @@ fn set_attr(
     }
     if r.attr.kind == schema::AttrType::Complex {
         let Value::Object(subs) = value else {
-            return Err(op.error(
-                ScimType::InvalidValue,
-                format!("{} must be an object", r.canonical),
-            ));
+            return Err(op.error(ScimType::InvalidValue, format!("{} must be an object", r.canonical)));
         };
         // RFC 7644 §3.5.2.1/3: sub-attributes given replace, others stay.
-        let target = c
-            .entry(key.to_owned())
-            .or_insert_with(|| Value::Object(Map::new()));
+        let target = c.entry(key.to_owned()).or_insert_with(|| Value::Object(Map::new()));
         if !target.is_object() {
             *target = Value::Object(Map::new());
         }
@@ -223,12 +219,7 @@ fn set_attr(
 
 /// `remove` of a whole attribute; with a value on a multi-valued one, only
 /// the elements equal to (or with the same `value` as) those given.
-fn remove_attr(
-    c: &mut Map<String, Value>,
-    key: &str,
-    r: &Resolved,
-    value: Option<&Value>,
-) -> ScimResult<()> {
+fn remove_attr(c: &mut Map<String, Value>, key: &str, r: &Resolved, value: Option<&Value>) -> ScimResult<()> {
     match (r.attr.multi_valued, value, c.get_mut(key)) {
         (true, Some(v), Some(Value::Array(existing))) => {
             let gone: Vec<Value> = match v {
@@ -236,9 +227,7 @@ fn remove_attr(
                 other => vec![other.clone()],
             };
             existing.retain(|e| {
-                !gone.iter().any(|g| {
-                    g == e || (g.get("value").is_some() && g.get("value") == e.get("value"))
-                })
+                !gone.iter().any(|g| g == e || (g.get("value").is_some() && g.get("value") == e.get("value")))
             });
             if existing.is_empty() {
                 c.remove(key);
@@ -252,13 +241,7 @@ fn remove_attr(
 }
 
 /// `name.givenName`-style paths.
-fn set_sub(
-    c: &mut Map<String, Value>,
-    key: &str,
-    op: &Operation,
-    sub: &str,
-    value: Option<&Value>,
-) -> ScimResult<()> {
+fn set_sub(c: &mut Map<String, Value>, key: &str, op: &Operation, sub: &str, value: Option<&Value>) -> ScimResult<()> {
     let apply = |o: &mut Map<String, Value>| {
         let k = key_of(o, sub).unwrap_or_else(|| sub.to_owned());
         match (op.op, value) {
@@ -272,10 +255,7 @@ fn set_sub(
     };
     match c.get_mut(key) {
         Some(Value::Object(o)) => apply(o),
-        Some(Value::Array(list)) => list
-            .iter_mut()
-            .filter_map(Value::as_object_mut)
-            .for_each(apply),
+        Some(Value::Array(list)) => list.iter_mut().filter_map(Value::as_object_mut).for_each(apply),
         _ if op.op == Op::Remove => {}
         _ => {
             let mut o = Map::new();
@@ -302,9 +282,7 @@ fn filtered(
     let Some(Value::Array(list)) = c.get_mut(key) else {
         return Ok(());
     };
-    let hits: Vec<usize> = (0..list.len())
-        .filter(|i| matches(filter, &list[*i], r.attr))
-        .collect();
+    let hits: Vec<usize> = (0..list.len()).filter(|i| matches(filter, &list[*i], r.attr)).collect();
     match op.op {
         Op::Remove => {
             for i in hits.into_iter().rev() {
@@ -414,21 +392,14 @@ mod tests {
 
     #[test]
     fn add_on_an_unmatched_value_path_creates_the_element() -> Result<(), String> {
-        let doc = patched(
-            json!([{"op": "add", "path": "phoneNumbers[type eq \"mobile\"].value", "value": "+1 555"}]),
-        )?;
-        assert_eq!(
-            doc["phoneNumbers"],
-            json!([{"type": "mobile", "value": "+1 555"}])
-        );
+        let doc = patched(json!([{"op": "add", "path": "phoneNumbers[type eq \"mobile\"].value", "value": "+1 555"}]))?;
+        assert_eq!(doc["phoneNumbers"], json!([{"type": "mobile", "value": "+1 555"}]));
         Ok(())
     }
 
     #[test]
     fn replace_on_a_matched_value_path_changes_only_that_element() -> Result<(), String> {
-        let doc = patched(
-            json!([{"op": "replace", "path": "emails[type eq \"work\"].value", "value": "j@y.com"}]),
-        )?;
+        let doc = patched(json!([{"op": "replace", "path": "emails[type eq \"work\"].value", "value": "j@y.com"}]))?;
         assert_eq!(doc["emails"][0]["value"], "j@y.com");
         assert_eq!(doc["emails"][0]["primary"], true);
         Ok(())
@@ -436,9 +407,7 @@ mod tests {
 
     #[test]
     fn replace_on_an_unmatched_value_path_is_no_target() {
-        let e = patched(
-            json!([{"op": "replace", "path": "emails[type eq \"home\"].value", "value": "x"}]),
-        );
+        let e = patched(json!([{"op": "replace", "path": "emails[type eq \"home\"].value", "value": "x"}]));
         assert!(e.is_err_and(|d| d.contains("no element matches")));
     }
 
@@ -457,16 +426,12 @@ mod tests {
     #[test]
     fn read_only_and_unknown_paths_are_rejected() {
         assert!(
-            patched(json!([{"op": "replace", "path": "groups", "value": []}]))
-                .is_err_and(|d| d.contains("read-only"))
+            patched(json!([{"op": "replace", "path": "groups", "value": []}])).is_err_and(|d| d.contains("read-only"))
         );
         assert!(
             patched(json!([{"op": "replace", "path": "nope", "value": 1}]))
                 .is_err_and(|d| d.contains("unknown attribute"))
         );
-        assert!(
-            patched(json!([{"op": "replace", "value": {"id": "other"}}]))
-                .is_err_and(|d| d.contains("read-only"))
-        );
+        assert!(patched(json!([{"op": "replace", "value": {"id": "other"}}])).is_err_and(|d| d.contains("read-only")));
     }
 }

@@ -30,62 +30,41 @@ fn capabilities() -> Capabilities {
 /// Discovery is per tenant (a strict tenant will advertise a different
 /// profile), so the credential is checked like everywhere else.
 async fn check(s: &AppState, ctx: &Ctx) -> ScimResult<()> {
-    s.tenants
-        .clone()
-        .who_am_i(ctx.req(WhoAmIRequest {}))
-        .await?;
+    s.tenants.clone().who_am_i(ctx.req(WhoAmIRequest {})).await?;
     Ok(())
 }
 
 /// GET /ServiceProviderConfig.
 pub async fn service_provider_config(State(s): State<AppState>, ctx: Ctx) -> ScimResult<Scim> {
     check(&s, &ctx).await?;
-    Ok(Scim::ok(schema::service_provider_config_json(
-        &capabilities(),
-        &ctx.base,
-    )))
+    Ok(Scim::ok(schema::service_provider_config_json(&capabilities(), &ctx.base)))
 }
 
 /// GET /ResourceTypes.
 pub async fn resource_types(State(s): State<AppState>, ctx: Ctx) -> ScimResult<Scim> {
     check(&s, &ctx).await?;
-    let all: Vec<_> = ResourceKind::ALL
-        .iter()
-        .map(|k| schema::resource_type_json(*k, &ctx.base))
-        .collect();
+    let all: Vec<_> = ResourceKind::ALL.iter().map(|k| schema::resource_type_json(*k, &ctx.base)).collect();
     Ok(Scim::ok(list_response(all.len() as u64, 1, all)))
 }
 
 /// GET /ResourceTypes/{id}.
-pub async fn resource_type(
-    State(s): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<String>,
-) -> ScimResult<Scim> {
+pub async fn resource_type(State(s): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> ScimResult<Scim> {
     check(&s, &ctx).await?;
-    let kind = ResourceKind::from_name(&id)
-        .ok_or_else(|| ScimError::not_found(format!("resource type {id} not found")))?;
+    let kind =
+        ResourceKind::from_name(&id).ok_or_else(|| ScimError::not_found(format!("resource type {id} not found")))?;
     Ok(Scim::ok(schema::resource_type_json(kind, &ctx.base)))
 }
 
 /// GET /Schemas.
 pub async fn schemas(State(s): State<AppState>, ctx: Ctx) -> ScimResult<Scim> {
     check(&s, &ctx).await?;
-    let all: Vec<_> = schema::all_schemas()
-        .iter()
-        .map(|d| schema::schema_json(d, &ctx.base))
-        .collect();
+    let all: Vec<_> = schema::all_schemas().iter().map(|d| schema::schema_json(d, &ctx.base)).collect();
     Ok(Scim::ok(list_response(all.len() as u64, 1, all)))
 }
 
 /// GET /Schemas/{urn}.
-pub async fn schema_by_id(
-    State(s): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<String>,
-) -> ScimResult<Scim> {
+pub async fn schema_by_id(State(s): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> ScimResult<Scim> {
     check(&s, &ctx).await?;
-    let def = schema::find_schema(&id)
-        .ok_or_else(|| ScimError::not_found(format!("schema {id} not found")))?;
+    let def = schema::find_schema(&id).ok_or_else(|| ScimError::not_found(format!("schema {id} not found")))?;
     Ok(Scim::ok(schema::schema_json(def, &ctx.base)))
 }

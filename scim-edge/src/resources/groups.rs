@@ -25,11 +25,7 @@ const KIND: ResourceKind = ResourceKind::Group;
 
 fn projection(q: &QueryPairs) -> ScimResult<Projection> {
     let p = ListParams::from_query(&q.0);
-    Projection::parse(
-        KIND,
-        p.attributes.as_deref(),
-        p.excluded_attributes.as_deref(),
-    )
+    Projection::parse(KIND, p.attributes.as_deref(), p.excluded_attributes.as_deref())
 }
 
 fn render(g: &Group, ctx: &Ctx, p: &Projection) -> Value {
@@ -37,20 +33,10 @@ fn render(g: &Group, ctx: &Ctx, p: &Projection) -> Value {
 }
 
 /// POST /Groups.
-pub async fn create(
-    State(s): State<AppState>,
-    ctx: Ctx,
-    q: QueryPairs,
-    ScimJson(body): ScimJson,
-) -> ScimResult<Scim> {
+pub async fn create(State(s): State<AppState>, ctx: Ctx, q: QueryPairs, ScimJson(body): ScimJson) -> ScimResult<Scim> {
     let p = projection(&q)?;
     let group = from_scim(&body)?;
-    let created = s
-        .groups
-        .clone()
-        .create_group(ctx.req(CreateGroupRequest { group: Some(group) }))
-        .await?
-        .into_inner();
+    let created = s.groups.clone().create_group(ctx.req(CreateGroupRequest { group: Some(group) })).await?.into_inner();
     Ok(Scim::resource(render(&created, &ctx, &p), true))
 }
 
@@ -63,10 +49,7 @@ pub async fn get(
     headers: HeaderMap,
 ) -> ScimResult<Response> {
     let p = projection(&q)?;
-    let req = GetGroupRequest {
-        id,
-        include_members: p.shows("members"),
-    };
+    let req = GetGroupRequest { id, include_members: p.shows("members") };
     let group = s.groups.clone().get_group(ctx.req(req)).await?.into_inner();
     let resp = Scim::resource(render(&group, &ctx, &p), false);
     if not_modified(&headers, resp.etag.as_deref()) {
@@ -82,47 +65,18 @@ pub async fn list(State(s): State<AppState>, ctx: Ctx, q: QueryPairs) -> ScimRes
 }
 
 /// POST /Groups/.search.
-pub async fn search(
-    State(s): State<AppState>,
-    ctx: Ctx,
-    ScimJson(body): ScimJson,
-) -> ScimResult<Scim> {
+pub async fn search(State(s): State<AppState>, ctx: Ctx, ScimJson(body): ScimJson) -> ScimResult<Scim> {
     let query = ListParams::from_search(&body)?.parse(KIND)?;
     run_list(s, ctx, query).await
 }
 
 async fn run_list(s: AppState, ctx: Ctx, q: ListQuery) -> ScimResult<Scim> {
-    let ListQuery {
-        filter,
-        start_index,
-        count,
-        projection,
-    } = q;
-    let page = PageRequest {
-        offset: start_index - 1,
-        page_size: count,
-    };
-    let req = ListGroupsRequest {
-        filter,
-        page: Some(page),
-        include_members: projection.shows("members"),
-    };
-    let resp = s
-        .groups
-        .clone()
-        .list_groups(ctx.req(req))
-        .await?
-        .into_inner();
-    let resources = resp
-        .groups
-        .iter()
-        .map(|g| render(g, &ctx, &projection))
-        .collect();
-    Ok(Scim::ok(list_response(
-        resp.total_size,
-        start_index,
-        resources,
-    )))
+    let ListQuery { filter, start_index, count, projection } = q;
+    let page = PageRequest { offset: start_index - 1, page_size: count };
+    let req = ListGroupsRequest { filter, page: Some(page), include_members: projection.shows("members") };
+    let resp = s.groups.clone().list_groups(ctx.req(req)).await?.into_inner();
+    let resources = resp.groups.iter().map(|g| render(g, &ctx, &projection)).collect();
+    Ok(Scim::ok(list_response(resp.total_size, start_index, resources)))
 }
 
 /// PUT /Groups/{id}: new attributes and the whole member list.
@@ -142,12 +96,7 @@ pub async fn replace(
         expected_version: if_match(&headers),
         include_members: p.shows("members"),
     };
-    let updated = s
-        .groups
-        .clone()
-        .replace_group(ctx.req(req))
-        .await?
-        .into_inner();
+    let updated = s.groups.clone().replace_group(ctx.req(req)).await?.into_inner();
     Ok(Scim::resource(render(&updated, &ctx, &p), false))
 }
 
@@ -173,12 +122,7 @@ pub async fn update(
         expected_version: if_match(&headers),
         include_members: p.is_explicit() && p.shows("members"),
     };
-    let updated = s
-        .groups
-        .clone()
-        .update_group(ctx.req(req))
-        .await?
-        .into_inner();
+    let updated = s.groups.clone().update_group(ctx.req(req)).await?.into_inner();
     if !p.is_explicit() {
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
@@ -186,14 +130,7 @@ pub async fn update(
 }
 
 /// DELETE /Groups/{id}.
-pub async fn delete(
-    State(s): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<String>,
-) -> ScimResult<StatusCode> {
-    s.groups
-        .clone()
-        .delete_group(ctx.req(DeleteGroupRequest { id }))
-        .await?;
+pub async fn delete(State(s): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> ScimResult<StatusCode> {
+    s.groups.clone().delete_group(ctx.req(DeleteGroupRequest { id })).await?;
     Ok(StatusCode::NO_CONTENT)
 }

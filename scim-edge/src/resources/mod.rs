@@ -3,6 +3,7 @@
 
 pub mod discovery;
 pub mod groups;
+pub mod search;
 pub mod users;
 
 use axum::http::HeaderMap;
@@ -31,15 +32,11 @@ pub fn if_match(headers: &HeaderMap) -> Option<String> {
 
 /// Whether `If-None-Match` names the current ETag (GET answers 304).
 pub fn not_modified(headers: &HeaderMap, etag: Option<&str>) -> bool {
-    let (Some(h), Some(etag)) = (
-        headers.get(IF_NONE_MATCH).and_then(|h| h.to_str().ok()),
-        etag,
-    ) else {
+    let (Some(h), Some(etag)) = (headers.get(IF_NONE_MATCH).and_then(|h| h.to_str().ok()), etag) else {
         return false;
     };
     let current = version_of(etag);
-    h.split(',')
-        .any(|t| t.trim() == "*" || version_of(t) == current)
+    h.split(',').any(|t| t.trim() == "*" || version_of(t) == current)
 }
 
 /// Query pairs of a request, for case-insensitive parameter lookup.

@@ -5,8 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use proto::v1::{
-    CreateUserRequest, DeleteUserRequest, GetUserRequest, ListUsersRequest, PageRequest,
-    ReplaceUserRequest, User,
+    CreateUserRequest, DeleteUserRequest, GetUserRequest, ListUsersRequest, PageRequest, ReplaceUserRequest, User,
 };
 use serde_json::Value;
 use tonic::Code;
@@ -25,15 +24,11 @@ use crate::state::AppState;
 const KIND: ResourceKind = ResourceKind::User;
 /// How often a PATCH without If-Match re-reads and re-applies after a
 /// concurrent change.
-const PATCH_ATTEMPTS: usize = 5;
+const PATCH_ATTEMPTS: u64 = 10;
 
 fn projection(q: &QueryPairs) -> ScimResult<Projection> {
     let p = ListParams::from_query(&q.0);
-    Projection::parse(
-        KIND,
-        p.attributes.as_deref(),
-        p.excluded_attributes.as_deref(),
-    )
+    Projection::parse(KIND, p.attributes.as_deref(), p.excluded_attributes.as_deref())
 }
 
 fn render(u: &User, ctx: &Ctx, p: &Projection) -> Value {
@@ -41,23 +36,11 @@ fn render(u: &User, ctx: &Ctx, p: &Projection) -> Value {
 }
 
 /// POST /Users.
-pub async fn create(
-    State(s): State<AppState>,
-    ctx: Ctx,
-    q: QueryPairs,
-    ScimJson(body): ScimJson,
-) -> ScimResult<Scim> {
+pub async fn create(State(s): State<AppState>, ctx: Ctx, q: QueryPairs, ScimJson(body): ScimJson) -> ScimResult<Scim> {
     let p = projection(&q)?;
     let IncomingUser { user, password } = from_scim(&body)?;
-    let created = s
-        .users
-        .clone()
-        .create_user(ctx.req(CreateUserRequest {
-            user: Some(user),
-            password,
-        }))
-        .await?
-        .into_inner();
+    let created =
+        s.users.clone().create_user(ctx.req(CreateUserRequest { user: Some(user), password })).await?.into_inner();
     Ok(Scim::resource(render(&created, &ctx, &p), true))
 }
 
@@ -70,12 +53,7 @@ pub async fn get(
     headers: HeaderMap,
 ) -> ScimResult<Response> {
     let p = projection(&q)?;
-    let user = s
-        .users
-        .clone()
-        .get_user(ctx.req(GetUserRequest { id }))
-        .await?
-        .into_inner();
+    let user = s.users.clone().get_user(ctx.req(GetUserRequest { id })).await?.into_inner();
     let resp = Scim::resource(render(&user, &ctx, &p), false);
     if not_modified(&headers, resp.etag.as_deref()) {
         return Ok(StatusCode::NOT_MODIFIED.into_response());
@@ -90,45 +68,17 @@ pub async fn list(State(s): State<AppState>, ctx: Ctx, q: QueryPairs) -> ScimRes
 }
 
 /// POST /Users/.search (RFC 7644 §3.4.3).
-pub async fn search(
-    State(s): State<AppState>,
-    ctx: Ctx,
-    ScimJson(body): ScimJson,
-) -> ScimResult<Scim> {
+pub async fn search(State(s): State<AppState>, ctx: Ctx, ScimJson(body): ScimJson) -> ScimResult<Scim> {
     let query = ListParams::from_search(&body)?.parse(KIND)?;
     run_list(s, ctx, query).await
 }
 
 async fn run_list(s: AppState, ctx: Ctx, q: ListQuery) -> ScimResult<Scim> {
-    let ListQuery {
-        filter,
-        start_index,
-        count,
-        projection,
-    } = q;
-    let page = PageRequest {
-        offset: start_index - 1,
-        page_size: count,
-    };
-    let resp = s
-        .users
-        .clone()
-        .list_users(ctx.req(ListUsersRequest {
-            filter,
-            page: Some(page),
-        }))
-        .await?
-        .into_inner();
-    let resources = resp
-        .users
-        .iter()
-        .map(|u| render(u, &ctx, &projection))
-        .collect();
-    Ok(Scim::ok(list_response(
-        resp.total_size,
-        start_index,
-        resources,
-    )))
+    let ListQuery { filter, start_index, count, projection } = q;
+    let page = PageRequest { offset: start_index - 1, page_size: count };
+    let resp = s.users.clone().list_users(ctx.req(ListUsersRequest { filter, page: Some(page) })).await?.into_inner();
+    let resources = resp.users.iter().map(|u| render(u, &ctx, &projection)).collect();
+    Ok(Scim::ok(list_response(resp.total_size, start_index, resources)))
 }
 
 /// PUT /Users/{id}: replaces writable attributes; `id`, `meta`, `groups`
@@ -143,17 +93,8 @@ pub async fn replace(
 ) -> ScimResult<Scim> {
     let p = projection(&q)?;
     let IncomingUser { user, password: _ } = from_scim(&body)?;
-    let req = ReplaceUserRequest {
-        id,
-        user: Some(user),
-        expected_version: if_match(&headers),
-    };
-    let updated = s
-        .users
-        .clone()
-        .replace_user(ctx.req(req))
-        .await?
-        .into_inner();
+    let req = ReplaceUserRequest { id, user: Some(user), expected_version: if_match(&headers) };
+    let updated = s.users.clone().replace_user(ctx.req(req)).await?.into_inner();
     Ok(Scim::resource(render(&updated, &ctx, &p), false))
 }
 
@@ -172,16 +113,13 @@ pub async fn update(
     let ops = patch::parse(&body)?;
     let wanted = if_match(&headers);
     let mut client = s.users.clone();
-    for _ in 0..PATCH_ATTEMPTS {
-        let current = client
-            .get_user(ctx.req(GetUserRequest { id: id.clone() }))
-            .await?
-            .into_inner();
-        let version = current
-            .meta
-            .as_ref()
-            .map(|m| m.version.clone())
-            .unwrap_or_default();
+    for attempt in 0..PATCH_ATTEMPTS {
+        if attempt > 0 {
+            // Spread the retries of writers that collided.
+            tokio::time::sleep(std::time::Duration::from_millis(attempt * 3 + u64::from(std::process::id() % 3))).await;
+        }
+        let current = client.get_user(ctx.req(GetUserRequest { id: id.clone() })).await?.into_inner();
+        let version = current.meta.as_ref().map(|m| m.version.clone()).unwrap_or_default();
         if wanted.as_ref().is_some_and(|w| *w != version) {
             return Err(ScimError::new(
                 StatusCode::PRECONDITION_FAILED,
@@ -192,38 +130,20 @@ pub async fn update(
         let mut doc = to_scim(&current, &ctx.base);
         patch::user::apply(&mut doc, &ops)?;
         let IncomingUser { user, password: _ } = from_scim(&doc)?;
-        let req = ReplaceUserRequest {
-            id: id.clone(),
-            user: Some(user),
-            expected_version: Some(version),
-        };
+        let req = ReplaceUserRequest { id: id.clone(), user: Some(user), expected_version: Some(version) };
         match client.replace_user(ctx.req(req)).await {
             Ok(updated) => {
-                return Ok(Scim::resource(
-                    render(&updated.into_inner(), &ctx, &p),
-                    false,
-                ));
+                return Ok(Scim::resource(render(&updated.into_inner(), &ctx, &p), false));
             }
             Err(status) if status.code() == Code::Aborted && wanted.is_none() => continue,
             Err(status) => return Err(status.into()),
         }
     }
-    Err(ScimError::new(
-        StatusCode::CONFLICT,
-        None,
-        "the user kept changing concurrently; retry the request",
-    ))
+    Err(ScimError::new(StatusCode::CONFLICT, None, "the user kept changing concurrently; retry the request"))
 }
 
 /// DELETE /Users/{id}.
-pub async fn delete(
-    State(s): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<String>,
-) -> ScimResult<StatusCode> {
-    s.users
-        .clone()
-        .delete_user(ctx.req(DeleteUserRequest { id }))
-        .await?;
+pub async fn delete(State(s): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> ScimResult<StatusCode> {
+    s.users.clone().delete_user(ctx.req(DeleteUserRequest { id })).await?;
     Ok(StatusCode::NO_CONTENT)
 }

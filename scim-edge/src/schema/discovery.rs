@@ -3,9 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{
-    AttrType, AttributeDef, RESOURCE_TYPE, ResourceKind, SCHEMA, SERVICE_PROVIDER_CONFIG, SchemaDef,
-};
+use super::{AttrType, AttributeDef, RESOURCE_TYPE, ResourceKind, SCHEMA, SERVICE_PROVIDER_CONFIG, SchemaDef};
 
 /// The JSON representation of one schema (RFC 7643 §7), with `meta.location` under `base`
 /// (an absolute base URL such as `https://host/scim/v2`).
@@ -52,11 +50,8 @@ fn attribute_json(a: &AttributeDef) -> Value {
 
 /// The JSON representation of a resource type (RFC 7643 §6); its `id` equals its `name`.
 pub fn resource_type_json(kind: ResourceKind, base: &str) -> Value {
-    let extensions: Vec<Value> = kind
-        .extensions()
-        .iter()
-        .map(|s| json!({ "schema": s.id, "required": false }))
-        .collect();
+    let extensions: Vec<Value> =
+        kind.extensions().iter().map(|s| json!({ "schema": s.id, "required": false })).collect();
     json!({
         "schemas": [RESOURCE_TYPE],
         "id": kind.name(),
@@ -192,17 +187,10 @@ mod tests {
         assert_eq!(doc["id"], USER_SCHEMA);
         assert_eq!(doc["name"], "User");
         assert_eq!(doc["meta"]["resourceType"], "Schema");
-        assert_eq!(
-            doc["meta"]["location"],
-            format!("{BASE}/Schemas/{USER_SCHEMA}")
-        );
+        assert_eq!(doc["meta"]["location"], format!("{BASE}/Schemas/{USER_SCHEMA}"));
         assert_attributes_match(&doc["attributes"], USER.attributes);
-        let names: Vec<&str> = doc["attributes"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|a| a["name"].as_str())
-            .collect();
+        let names: Vec<&str> =
+            doc["attributes"].as_array().into_iter().flatten().filter_map(|a| a["name"].as_str()).collect();
         for expected in [
             "userName",
             "name",
@@ -229,11 +217,7 @@ mod tests {
             assert!(names.contains(&expected), "{expected} missing");
         }
         for common in COMMON {
-            assert!(
-                !names.contains(&common.name),
-                "{} is a common attribute",
-                common.name
-            );
+            assert!(!names.contains(&common.name), "{} is a common attribute", common.name);
         }
     }
 
@@ -241,13 +225,8 @@ mod tests {
     fn schema_json_spells_characteristics_as_rfc_7643_section_7() {
         let doc = schema_json(&USER, BASE);
         let attrs = &doc["attributes"];
-        let by_name = |n: &str| {
-            attrs
-                .as_array()
-                .and_then(|l| l.iter().find(|a| a["name"] == n))
-                .cloned()
-                .unwrap_or(Value::Null)
-        };
+        let by_name =
+            |n: &str| attrs.as_array().and_then(|l| l.iter().find(|a| a["name"] == n)).cloned().unwrap_or(Value::Null);
         let password = by_name("password");
         assert_eq!(password["mutability"], "writeOnly");
         assert_eq!(password["returned"], "never");
@@ -279,18 +258,10 @@ mod tests {
                 panic!("{parent} is defined");
             };
             let ty = attr.sub_attribute("type");
-            assert!(
-                ty.is_some_and(|t| !t.canonical_values.is_empty()),
-                "{parent}.type has canonicalValues"
-            );
+            assert!(ty.is_some_and(|t| !t.canonical_values.is_empty()), "{parent}.type has canonicalValues");
         }
-        let emails = USER
-            .attribute("emails")
-            .and_then(|a| a.sub_attribute("type"));
-        assert_eq!(
-            emails.map(|t| t.canonical_values),
-            Some(&["work", "home", "other"][..])
-        );
+        let emails = USER.attribute("emails").and_then(|a| a.sub_attribute("type"));
+        assert_eq!(emails.map(|t| t.canonical_values), Some(&["work", "home", "other"][..]));
     }
 
     #[test]
@@ -334,14 +305,8 @@ mod tests {
     fn service_provider_config_reports_zeros_for_unsupported_bulk() {
         let doc = service_provider_config_json(&capabilities(), BASE);
         assert_eq!(doc["schemas"], json!([SERVICE_PROVIDER_CONFIG]));
-        assert_eq!(
-            doc["bulk"],
-            json!({ "supported": false, "maxOperations": 0, "maxPayloadSize": 0 })
-        );
-        assert_eq!(
-            doc["filter"],
-            json!({ "supported": true, "maxResults": 200 })
-        );
+        assert_eq!(doc["bulk"], json!({ "supported": false, "maxOperations": 0, "maxPayloadSize": 0 }));
+        assert_eq!(doc["filter"], json!({ "supported": true, "maxResults": 200 }));
         assert_eq!(doc["patch"]["supported"], true);
         assert_eq!(doc["changePassword"]["supported"], false);
         assert_eq!(doc["interopProfileConformant"], false);
@@ -349,10 +314,7 @@ mod tests {
         assert_eq!(doc["authenticationSchemes"][0]["type"], "oauthbearertoken");
         assert_eq!(doc["authenticationSchemes"][0]["primary"], true);
         assert_eq!(doc["meta"]["resourceType"], "ServiceProviderConfig");
-        assert_eq!(
-            doc["meta"]["location"],
-            format!("{BASE}/ServiceProviderConfig")
-        );
+        assert_eq!(doc["meta"]["location"], format!("{BASE}/ServiceProviderConfig"));
     }
 
     #[test]
@@ -364,10 +326,7 @@ mod tests {
             ..capabilities()
         };
         let doc = service_provider_config_json(&c, BASE);
-        assert_eq!(
-            doc["bulk"],
-            json!({ "supported": true, "maxOperations": 1000, "maxPayloadSize": 1_048_576 })
-        );
+        assert_eq!(doc["bulk"], json!({ "supported": true, "maxOperations": 1000, "maxPayloadSize": 1_048_576 }));
         assert_eq!(doc["interopProfileConformant"], true);
         assert_eq!(doc["documentationUri"], "https://docs.example.com/scim");
     }

@@ -4,20 +4,13 @@
 use super::{AttributeDef, ENTERPRISE_USER_SCHEMA, SchemaDef};
 
 const MANAGER_SUBS: &[AttributeDef] = &[
-    AttributeDef::string(
-        "value",
-        "The id of the SCIM resource representing the User's manager.  REQUIRED.",
-    ),
+    AttributeDef::string("value", "The id of the SCIM resource representing the User's manager.  REQUIRED."),
     AttributeDef::reference(
         "$ref",
         &["User"],
         "The URI of the SCIM resource representing the User's manager.  REQUIRED.",
     ),
-    AttributeDef::string(
-        "displayName",
-        "The displayName of the User's manager.  OPTIONAL and READ-ONLY.",
-    )
-    .read_only(),
+    AttributeDef::string("displayName", "The displayName of the User's manager.  OPTIONAL and READ-ONLY.").read_only(),
 ];
 
 const ATTRIBUTES: &[AttributeDef] = &[

@@ -23,13 +23,11 @@ pub use user::USER;
 /// Schema URN of the core User resource (RFC 7643 §4.1).
 pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 /// Schema URN of the Enterprise User extension (RFC 7643 §4.3).
-pub const ENTERPRISE_USER_SCHEMA: &str =
-    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+pub const ENTERPRISE_USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 /// Schema URN of the core Group resource (RFC 7643 §4.2).
 pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 /// Schema URN of the ServiceProviderConfig resource (RFC 7643 §5).
-pub const SERVICE_PROVIDER_CONFIG: &str =
-    "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
+pub const SERVICE_PROVIDER_CONFIG: &str = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
 /// Schema URN of a ResourceType resource (RFC 7643 §6).
 pub const RESOURCE_TYPE: &str = "urn:ietf:params:scim:schemas:core:2.0:ResourceType";
 /// Schema URN of a Schema resource (RFC 7643 §7).
@@ -196,11 +194,7 @@ impl AttributeDef {
         a
     }
 
-    const fn complex(
-        name: &'static str,
-        sub_attributes: &'static [AttributeDef],
-        description: &'static str,
-    ) -> Self {
+    const fn complex(name: &'static str, sub_attributes: &'static [AttributeDef], description: &'static str) -> Self {
         let mut a = Self::new(name, AttrType::Complex, description);
         a.sub_attributes = sub_attributes;
         a
@@ -325,9 +319,7 @@ impl ResourceKind {
 
     /// The resource type whose name (`"User"`, `"Group"`) matches, case-insensitively.
     pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.name().eq_ignore_ascii_case(name))
+        Self::ALL.into_iter().find(|k| k.name().eq_ignore_ascii_case(name))
     }
 }
 
@@ -338,9 +330,7 @@ pub fn all_schemas() -> [&'static SchemaDef; 3] {
 
 /// The published schema with this URN (case-insensitive).
 pub fn find_schema(id: &str) -> Option<&'static SchemaDef> {
-    all_schemas()
-        .into_iter()
-        .find(|s| s.id.eq_ignore_ascii_case(id))
+    all_schemas().into_iter().find(|s| s.id.eq_ignore_ascii_case(id))
 }
 
 #[cfg(test)]
@@ -350,9 +340,7 @@ mod tests {
     fn assert_unique_names(owner: &str, attrs: &[AttributeDef]) {
         for (i, a) in attrs.iter().enumerate() {
             assert!(
-                !attrs[..i]
-                    .iter()
-                    .any(|b| b.name.eq_ignore_ascii_case(a.name)),
+                !attrs[..i].iter().any(|b| b.name.eq_ignore_ascii_case(a.name)),
                 "{owner}: duplicate attribute {}",
                 a.name
             );
@@ -407,10 +395,7 @@ mod tests {
     fn resource_kinds_know_their_schemas_and_extensions() {
         assert_eq!(ResourceKind::User.schema().id, USER_SCHEMA);
         assert_eq!(ResourceKind::User.extensions().len(), 1);
-        assert_eq!(
-            ResourceKind::User.extensions()[0].id,
-            ENTERPRISE_USER_SCHEMA
-        );
+        assert_eq!(ResourceKind::User.extensions()[0].id, ENTERPRISE_USER_SCHEMA);
         assert_eq!(ResourceKind::Group.schema().id, GROUP_SCHEMA);
         assert!(ResourceKind::Group.extensions().is_empty());
         assert_eq!(ResourceKind::from_name("group"), Some(ResourceKind::Group));

@@ -40,12 +40,7 @@ impl Resolved {
 ///
 /// Core attributes qualified with the core URN resolve to the unqualified canonical name; so do
 /// the common attributes. Extension attributes must be qualified with their extension's URN.
-pub fn resolve(
-    kind: ResourceKind,
-    urn: Option<&str>,
-    name: &str,
-    sub: Option<&str>,
-) -> Option<Resolved> {
+pub fn resolve(kind: ResourceKind, urn: Option<&str>, name: &str, sub: Option<&str>) -> Option<Resolved> {
     let core = kind.schema();
     let schema = match urn {
         None => core,
@@ -57,17 +52,8 @@ pub fn resolve(
     } else {
         find_attr(schema.attributes, name)?
     };
-    let canonical = if is_core {
-        attr.name.to_owned()
-    } else {
-        format!("{}:{}", schema.id, attr.name)
-    };
-    let parent = Resolved {
-        schema,
-        attr,
-        sub: None,
-        canonical,
-    };
+    let canonical = if is_core { attr.name.to_owned() } else { format!("{}:{}", schema.id, attr.name) };
+    let parent = Resolved { schema, attr, sub: None, canonical };
     match sub {
         None => Some(parent),
         Some(sub) => resolve_sub(&parent, sub),
@@ -107,9 +93,7 @@ pub fn resolve_path(kind: ResourceKind, path: &str) -> Option<Resolved> {
 /// Split a leading schema URN of `kind` (matched case-insensitively, since URNs contain dots)
 /// from the attribute part. `None` for an unknown URN or a bare URN with no attribute.
 fn split_urn(kind: ResourceKind, path: &str) -> Option<(Option<&str>, &str)> {
-    let is_urn = path
-        .get(..4)
-        .is_some_and(|p| p.eq_ignore_ascii_case("urn:"));
+    let is_urn = path.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:"));
     if !is_urn {
         return Some((None, path));
     }
@@ -146,12 +130,7 @@ mod tests {
         let urn = USER_SCHEMA.to_uppercase();
         let r = resolve(ResourceKind::User, Some(&urn), "username", None);
         assert_eq!(canonical(r), Some("userName".to_owned()));
-        let r = resolve(
-            ResourceKind::User,
-            Some(USER_SCHEMA),
-            "emails",
-            Some("VALUE"),
-        );
+        let r = resolve(ResourceKind::User, Some(USER_SCHEMA), "emails", Some("VALUE"));
         assert_eq!(canonical(r), Some("emails.value".to_owned()));
     }
 
@@ -178,10 +157,7 @@ mod tests {
             let r = resolve(kind, None, "meta", Some("LASTMODIFIED"));
             assert_eq!(canonical(r), Some("meta.lastModified".to_owned()));
             let id = resolve(kind, None, "ID", None);
-            assert!(
-                id.as_ref()
-                    .is_some_and(|r| r.is_common() && r.attr.case_exact)
-            );
+            assert!(id.as_ref().is_some_and(|r| r.is_common() && r.attr.case_exact));
             assert_eq!(canonical(id), Some("id".to_owned()));
             let r = resolve(kind, None, "externalid", None);
             assert!(r.is_some_and(|r| r.attr.case_exact && r.schema.id == kind.schema().id));
@@ -194,15 +170,7 @@ mod tests {
         assert!(resolve(ResourceKind::User, None, "name", Some("nope")).is_none());
         assert!(resolve(ResourceKind::User, None, "userName", Some("value")).is_none());
         assert!(resolve(ResourceKind::User, Some(GROUP_SCHEMA), "displayName", None).is_none());
-        assert!(
-            resolve(
-                ResourceKind::Group,
-                Some(ENTERPRISE_USER_SCHEMA),
-                "division",
-                None
-            )
-            .is_none()
-        );
+        assert!(resolve(ResourceKind::Group, Some(ENTERPRISE_USER_SCHEMA), "division", None).is_none());
         assert!(resolve(ResourceKind::Group, None, "userName", None).is_none());
     }
 
@@ -212,34 +180,20 @@ mod tests {
             panic!("emails resolves");
         };
         let r = resolve_sub(&emails, "Type");
-        assert_eq!(
-            r.as_ref().map(|r| r.canonical.as_str()),
-            Some("emails.type")
-        );
+        assert_eq!(r.as_ref().map(|r| r.canonical.as_str()), Some("emails.type"));
         assert_eq!(r.map(|r| r.def().canonical_values.len()), Some(3));
         assert!(resolve_sub(&emails, "nope").is_none());
     }
 
     #[test]
     fn resolve_sub_keeps_the_extension_urn_and_rejects_simple_parents() {
-        let Some(manager) = resolve(
-            ResourceKind::User,
-            Some(ENTERPRISE_USER_SCHEMA),
-            "manager",
-            None,
-        ) else {
+        let Some(manager) = resolve(ResourceKind::User, Some(ENTERPRISE_USER_SCHEMA), "manager", None) else {
             panic!("manager resolves");
         };
         let r = resolve_sub(&manager, "displayname");
         assert!(r.as_ref().is_some_and(|r| r.is_extension()));
-        assert_eq!(
-            r.as_ref().map(|r| r.def().mutability),
-            Some(Mutability::ReadOnly)
-        );
-        assert_eq!(
-            canonical(r),
-            Some(format!("{ENTERPRISE_USER_SCHEMA}:manager.displayName"))
-        );
+        assert_eq!(r.as_ref().map(|r| r.def().mutability), Some(Mutability::ReadOnly));
+        assert_eq!(canonical(r), Some(format!("{ENTERPRISE_USER_SCHEMA}:manager.displayName")));
         let Some(user_name) = resolve(ResourceKind::User, None, "userName", None) else {
             panic!("userName resolves");
         };
@@ -253,10 +207,7 @@ mod tests {
     #[test]
     fn group_members_resolve_with_their_characteristics() {
         let r = resolve(ResourceKind::Group, None, "members", Some("value"));
-        assert_eq!(
-            r.as_ref().map(|r| r.def().mutability),
-            Some(Mutability::Immutable)
-        );
+        assert_eq!(r.as_ref().map(|r| r.def().mutability), Some(Mutability::Immutable));
         assert_eq!(canonical(r), Some("members.value".to_owned()));
         let r = resolve(ResourceKind::Group, None, "displayname", None);
         assert!(r.is_some_and(|r| r.attr.required && !r.attr.case_exact));
@@ -266,10 +217,7 @@ mod tests {
     fn resolve_path_splits_urns_and_sub_attributes() {
         let path = "URN:ietf:params:scim:schemas:extension:enterprise:2.0:User:Manager.Value";
         let want = format!("{ENTERPRISE_USER_SCHEMA}:manager.value");
-        assert_eq!(
-            canonical(resolve_path(ResourceKind::User, path)),
-            Some(want)
-        );
+        assert_eq!(canonical(resolve_path(ResourceKind::User, path)), Some(want));
         let path = "urn:ietf:params:scim:schemas:core:2.0:User:name.givenName";
         let r = resolve_path(ResourceKind::User, path);
         assert_eq!(canonical(r), Some("name.givenName".to_owned()));
@@ -284,9 +232,7 @@ mod tests {
         assert!(resolve_path(k, &format!("{ENTERPRISE_USER_SCHEMA}:")).is_none());
         assert!(resolve_path(k, "urn:example:custom:1.0:User:department").is_none());
         assert!(resolve_path(k, "name.familyName.x").is_none());
-        assert!(
-            resolve_path(k, "urn:ietf:params:scim:schemas:core:2.0:Group:displayName").is_none()
-        );
+        assert!(resolve_path(k, "urn:ietf:params:scim:schemas:core:2.0:Group:displayName").is_none());
         assert!(resolve_path(k, "").is_none());
         assert!(resolve_path(k, "ürn:é").is_none());
     }

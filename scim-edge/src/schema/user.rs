@@ -97,10 +97,7 @@ const ATTRIBUTES: &[AttributeDef] = &[
         "The User's time zone in the 'Olson' time zone database format, e.g., \
          'America/Los_Angeles'.",
     ),
-    AttributeDef::boolean(
-        "active",
-        "A Boolean value indicating the User's administrative status.",
-    ),
+    AttributeDef::boolean("active", "A Boolean value indicating the User's administrative status."),
     AttributeDef::string(
         "password",
         "The User's cleartext password.  This attribute is intended to be used as a means to \
@@ -121,9 +118,5 @@ const ATTRIBUTES: &[AttributeDef] = &[
 ];
 
 /// The core User schema.
-pub static USER: SchemaDef = SchemaDef {
-    id: USER_SCHEMA,
-    name: "User",
-    description: "User Account",
-    attributes: ATTRIBUTES,
-};
+pub static USER: SchemaDef =
+    SchemaDef { id: USER_SCHEMA, name: "User", description: "User Account", attributes: ATTRIBUTES };

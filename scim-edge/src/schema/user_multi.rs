@@ -3,10 +3,8 @@
 
 use super::{AttrType, AttributeDef};
 
-const DISPLAY: AttributeDef = AttributeDef::string(
-    "display",
-    "A human-readable name, primarily used for display purposes.  READ-ONLY.",
-);
+const DISPLAY: AttributeDef =
+    AttributeDef::string("display", "A human-readable name, primarily used for display purposes.  READ-ONLY.");
 
 const fn primary(description: &'static str) -> AttributeDef {
     AttributeDef::boolean("primary", description)
@@ -17,8 +15,7 @@ const PRIMARY_GENERIC: AttributeDef = primary(
      attribute.  The primary attribute value 'true' MUST appear no more than once.",
 );
 
-const TYPE_GENERIC: AttributeDef =
-    AttributeDef::string("type", "A label indicating the attribute's function.");
+const TYPE_GENERIC: AttributeDef = AttributeDef::string("type", "A label indicating the attribute's function.");
 
 const EMAILS_SUBS: &[AttributeDef] = &[
     AttributeDef::string(
@@ -28,11 +25,8 @@ const EMAILS_SUBS: &[AttributeDef] = &[
          type values of 'work', 'home', and 'other'.",
     ),
     DISPLAY,
-    AttributeDef::string(
-        "type",
-        "A label indicating the attribute's function, e.g., 'work' or 'home'.",
-    )
-    .canonical(&["work", "home", "other"]),
+    AttributeDef::string("type", "A label indicating the attribute's function, e.g., 'work' or 'home'.")
+        .canonical(&["work", "home", "other"]),
     primary(
         "A Boolean value indicating the 'primary' or preferred attribute value for this \
          attribute, e.g., the preferred mailing address or primary email address.  The \
@@ -52,11 +46,8 @@ pub(super) const EMAILS: AttributeDef = AttributeDef::complex(
 const PHONE_NUMBERS_SUBS: &[AttributeDef] = &[
     AttributeDef::string("value", "Phone number of the User."),
     DISPLAY,
-    AttributeDef::string(
-        "type",
-        "A label indicating the attribute's function, e.g., 'work', 'home', 'mobile'.",
-    )
-    .canonical(&["work", "home", "mobile", "fax", "pager", "other"]),
+    AttributeDef::string("type", "A label indicating the attribute's function, e.g., 'work', 'home', 'mobile'.")
+        .canonical(&["work", "home", "mobile", "fax", "pager", "other"]),
     primary(
         "A Boolean value indicating the 'primary' or preferred attribute value for this \
          attribute, e.g., the preferred phone number or primary phone number.  The primary \
@@ -76,11 +67,8 @@ pub(super) const PHONE_NUMBERS: AttributeDef = AttributeDef::complex(
 const IMS_SUBS: &[AttributeDef] = &[
     AttributeDef::string("value", "Instant messaging address for the User."),
     DISPLAY,
-    AttributeDef::string(
-        "type",
-        "A label indicating the attribute's function, e.g., 'aim', 'gtalk', 'xmpp'.",
-    )
-    .canonical(&["aim", "gtalk", "icq", "xmpp", "msn", "skype", "qq", "yahoo"]),
+    AttributeDef::string("type", "A label indicating the attribute's function, e.g., 'aim', 'gtalk', 'xmpp'.")
+        .canonical(&["aim", "gtalk", "icq", "xmpp", "msn", "skype", "qq", "yahoo"]),
     primary(
         "A Boolean value indicating the 'primary' or preferred attribute value for this \
          attribute, e.g., the preferred messenger or primary messenger.  The primary \
@@ -94,11 +82,8 @@ pub(super) const IMS: AttributeDef =
 const PHOTOS_SUBS: &[AttributeDef] = &[
     AttributeDef::reference("value", &["external"], "URL of a photo of the User."),
     DISPLAY,
-    AttributeDef::string(
-        "type",
-        "A label indicating the attribute's function, i.e., 'photo' or 'thumbnail'.",
-    )
-    .canonical(&["photo", "thumbnail"]),
+    AttributeDef::string("type", "A label indicating the attribute's function, i.e., 'photo' or 'thumbnail'.")
+        .canonical(&["photo", "thumbnail"]),
     primary(
         "A Boolean value indicating the 'primary' or preferred attribute value for this \
          attribute, e.g., the preferred photo or thumbnail.  The primary attribute value \
@@ -125,11 +110,8 @@ const ADDRESSES_SUBS: &[AttributeDef] = &[
     AttributeDef::string("region", "The state or region component."),
     AttributeDef::string("postalCode", "The zip code or postal code component."),
     AttributeDef::string("country", "The country name component."),
-    AttributeDef::string(
-        "type",
-        "A label indicating the attribute's function, e.g., 'work' or 'home'.",
-    )
-    .canonical(&["work", "home", "other"]),
+    AttributeDef::string("type", "A label indicating the attribute's function, e.g., 'work' or 'home'.")
+        .canonical(&["work", "home", "other"]),
     // RFC 7643 §4.1.2 gives addresses a `primary`; the §8.7.1 listing leaves it out.
     primary(
         "A Boolean value indicating the 'primary' or preferred attribute value for this \
@@ -155,12 +137,9 @@ const GROUPS_SUBS: &[AttributeDef] = &[
     )
     .read_only(),
     DISPLAY.read_only(),
-    AttributeDef::string(
-        "type",
-        "A label indicating the attribute's function, e.g., 'direct' or 'indirect'.",
-    )
-    .canonical(&["direct", "indirect"])
-    .read_only(),
+    AttributeDef::string("type", "A label indicating the attribute's function, e.g., 'direct' or 'indirect'.")
+        .canonical(&["direct", "indirect"])
+        .read_only(),
 ];
 
 pub(super) const GROUPS: AttributeDef = AttributeDef::complex(
@@ -172,12 +151,8 @@ pub(super) const GROUPS: AttributeDef = AttributeDef::complex(
 .multi()
 .read_only();
 
-const ENTITLEMENTS_SUBS: &[AttributeDef] = &[
-    AttributeDef::string("value", "The value of an entitlement."),
-    DISPLAY,
-    TYPE_GENERIC,
-    PRIMARY_GENERIC,
-];
+const ENTITLEMENTS_SUBS: &[AttributeDef] =
+    &[AttributeDef::string("value", "The value of an entitlement."), DISPLAY, TYPE_GENERIC, PRIMARY_GENERIC];
 
 pub(super) const ENTITLEMENTS: AttributeDef = AttributeDef::complex(
     "entitlements",
@@ -186,12 +161,8 @@ pub(super) const ENTITLEMENTS: AttributeDef = AttributeDef::complex(
 )
 .multi();
 
-const ROLES_SUBS: &[AttributeDef] = &[
-    AttributeDef::string("value", "The value of a role."),
-    DISPLAY,
-    TYPE_GENERIC,
-    PRIMARY_GENERIC,
-];
+const ROLES_SUBS: &[AttributeDef] =
+    &[AttributeDef::string("value", "The value of a role."), DISPLAY, TYPE_GENERIC, PRIMARY_GENERIC];
 
 pub(super) const ROLES: AttributeDef = AttributeDef::complex(
     "roles",
@@ -208,9 +179,5 @@ const X509_SUBS: &[AttributeDef] = &[
     PRIMARY_GENERIC,
 ];
 
-pub(super) const X509_CERTIFICATES: AttributeDef = AttributeDef::complex(
-    "x509Certificates",
-    X509_SUBS,
-    "A list of certificates issued to the User.",
-)
-.multi();
+pub(super) const X509_CERTIFICATES: AttributeDef =
+    AttributeDef::complex("x509Certificates", X509_SUBS, "A list of certificates issued to the User.").multi();

@@ -20,7 +20,7 @@ pub struct Model {
     pub preferred_language: Option<String>,
     pub locale: Option<String>,
     pub timezone: Option<String>,
-    pub active: bool,
+    pub active: Option<bool>,
     pub name_formatted: Option<String>,
     pub name_family_name: Option<String>,
     pub name_given_name: Option<String>,

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use proto::v1::{Filter, GroupRef, User};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityName, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, SqlErr,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityName, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, SqlErr,
 };
 
 use super::entities::{group_members, groups, user_values, users};
@@ -28,17 +28,10 @@ pub async fn create(store: &Store, tenant: &TenantId, user: ValidUser) -> Result
     in_tx(store, |txn| {
         let (tenant, id, user) = (tenant.clone(), id.clone(), user.clone());
         Box::pin(async move {
-            users::Entity::insert(rows::user_row(
-                tenant.as_str(),
-                id.as_str(),
-                &user,
-                1,
-                now,
-                now,
-            ))
-            .exec_without_returning(txn)
-            .await
-            .map_err(unique_user_name)?;
+            users::Entity::insert(rows::user_row(tenant.as_str(), id.as_str(), &user, 1, now, now))
+                .exec_without_returning(txn)
+                .await
+                .map_err(unique_user_name)?;
             insert_values(txn, tenant.as_str(), id.as_str(), &user).await?;
             load_one(txn, &tenant, &id).await
         })
@@ -68,12 +61,7 @@ pub async fn list(
     if limit == 0 || offset >= total {
         return Ok((Vec::new(), total));
     }
-    let page = query
-        .order_by_asc(users::Column::Id)
-        .offset(offset)
-        .limit(limit)
-        .all(store.conn())
-        .await?;
+    let page = query.order_by_asc(users::Column::Id).offset(offset).limit(limit).all(store.conn()).await?;
     Ok((assemble(store.conn(), tenant, page).await?, total))
 }
 
@@ -115,25 +103,12 @@ where
             if let Some(exp) = expected
                 && exp != row.version
             {
-                return Err(Error::VersionMismatch {
-                    expected: exp.to_string(),
-                    current: row.version.to_string(),
-                });
+                return Err(Error::VersionMismatch { expected: exp.to_string(), current: row.version.to_string() });
             }
             let (version, created) = (row.version, row.created_us);
-            let current = assemble(txn, &tenant, vec![row])
-                .await?
-                .pop()
-                .ok_or_else(|| not_found(&id))?;
+            let current = assemble(txn, &tenant, vec![row]).await?.pop().ok_or_else(|| not_found(&id))?;
             let next = change(current)?;
-            let new_row = rows::user_row(
-                tenant.as_str(),
-                id.as_str(),
-                &next,
-                version + 1,
-                created,
-                time::now_us(),
-            );
+            let new_row = rows::user_row(tenant.as_str(), id.as_str(), &next, version + 1, created, time::now_us());
             let updated = users::Entity::update_in(&tenant)
                 .set(new_row)
                 .filter(users::Column::Id.eq(id.as_str()))
@@ -161,10 +136,7 @@ pub async fn delete(store: &Store, tenant: &TenantId, id: &ResourceId) -> Result
     in_tx(store, |txn| {
         let (tenant, id) = (tenant.clone(), id.clone());
         Box::pin(async move {
-            let deleted = users::Entity::delete_in(&tenant)
-                .filter(users::Column::Id.eq(id.as_str()))
-                .exec(txn)
-                .await?;
+            let deleted = users::Entity::delete_in(&tenant).filter(users::Column::Id.eq(id.as_str())).exec(txn).await?;
             if deleted.rows_affected == 0 {
                 return Err(not_found(&id));
             }
@@ -180,10 +152,7 @@ pub async fn delete(store: &Store, tenant: &TenantId, id: &ResourceId) -> Result
 }
 
 fn not_found(id: &ResourceId) -> Error {
-    Error::NotFound {
-        kind: KIND,
-        id: id.as_str().to_owned(),
-    }
+    Error::NotFound { kind: KIND, id: id.as_str().to_owned() }
 }
 
 /// The only unique key a user write can break (the id is ours) is userName.
@@ -194,44 +163,26 @@ fn unique_user_name(e: sea_orm::DbErr) -> Error {
     }
 }
 
-async fn insert_values(
-    txn: &DatabaseTransaction,
-    tenant: &str,
-    id: &str,
-    user: &ValidUser,
-) -> Result<()> {
+async fn insert_values(txn: &DatabaseTransaction, tenant: &str, id: &str, user: &ValidUser) -> Result<()> {
     let values = rows::value_rows(tenant, id, user);
     if !values.is_empty() {
-        user_values::Entity::insert_many(values)
-            .exec_without_returning(txn)
-            .await?;
+        user_values::Entity::insert_many(values).exec_without_returning(txn).await?;
     }
     Ok(())
 }
 
-async fn load_one<C: ConnectionTrait>(
-    conn: &C,
-    tenant: &TenantId,
-    id: &ResourceId,
-) -> Result<User> {
+async fn load_one<C: ConnectionTrait>(conn: &C, tenant: &TenantId, id: &ResourceId) -> Result<User> {
     let row = users::Entity::find_in(tenant)
         .filter(users::Column::Id.eq(id.as_str()))
         .one(conn)
         .await?
         .ok_or_else(|| not_found(id))?;
-    assemble(conn, tenant, vec![row])
-        .await?
-        .pop()
-        .ok_or_else(|| not_found(id))
+    assemble(conn, tenant, vec![row]).await?.pop().ok_or_else(|| not_found(id))
 }
 
 /// Turns `users` rows into Users: two more queries for the whole page (their
 /// values, their groups), never one per user.
-async fn assemble<C: ConnectionTrait>(
-    conn: &C,
-    tenant: &TenantId,
-    page: Vec<users::Model>,
-) -> Result<Vec<User>> {
+async fn assemble<C: ConnectionTrait>(conn: &C, tenant: &TenantId, page: Vec<users::Model>) -> Result<Vec<User>> {
     let ids: Vec<String> = page.iter().map(|r| r.id.clone()).collect();
     let mut values: HashMap<String, Vec<user_values::Model>> = HashMap::new();
     for v in user_values::Entity::find_in(tenant)
@@ -272,15 +223,10 @@ async fn groups_of<C: ConnectionTrait>(
             g.clone(),
             Expr::col((g.clone(), groups::Column::TenantId))
                 .equals((gm.clone(), group_members::Column::TenantId))
-                .and(
-                    Expr::col((g.clone(), groups::Column::Id))
-                        .equals((gm.clone(), group_members::Column::GroupId)),
-                ),
+                .and(Expr::col((g.clone(), groups::Column::Id)).equals((gm.clone(), group_members::Column::GroupId))),
         )
         .and_where(Expr::col((gm.clone(), group_members::Column::TenantId)).eq(tenant.as_str()))
-        .and_where(
-            Expr::col((gm.clone(), group_members::Column::MemberId)).is_in(ids.iter().cloned()),
-        )
+        .and_where(Expr::col((gm.clone(), group_members::Column::MemberId)).is_in(ids.iter().cloned()))
         .order_by((g.clone(), groups::Column::Id), sea_orm::Order::Asc)
         .to_owned();
     let mut out: HashMap<String, Vec<GroupRef>> = HashMap::new();
@@ -288,11 +234,7 @@ async fn groups_of<C: ConnectionTrait>(
         let member: String = row.try_get_by_index(0)?;
         let value: String = row.try_get_by_index(1)?;
         let display: String = row.try_get_by_index(2)?;
-        out.entry(member).or_default().push(GroupRef {
-            value,
-            display,
-            r#type: "direct".to_owned(),
-        });
+        out.entry(member).or_default().push(GroupRef { value, display, r#type: "direct".to_owned() });
     }
     Ok(out)
 }

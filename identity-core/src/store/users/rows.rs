@@ -64,26 +64,11 @@ pub fn user_row(
         enterprise,
         meta: _,
     } = user.get().clone();
-    let Name {
-        formatted,
-        family_name,
-        given_name,
-        middle_name,
-        honorific_prefix,
-        honorific_suffix,
-    } = name.unwrap_or_default();
-    let EnterpriseUser {
-        employee_number,
-        cost_center,
-        organization,
-        division,
-        department,
-        manager,
-    } = enterprise.unwrap_or_default();
-    let Manager {
-        value: manager_value,
-        display_name: manager_display_name,
-    } = manager.unwrap_or_default();
+    let Name { formatted, family_name, given_name, middle_name, honorific_prefix, honorific_suffix } =
+        name.unwrap_or_default();
+    let EnterpriseUser { employee_number, cost_center, organization, division, department, manager } =
+        enterprise.unwrap_or_default();
+    let Manager { value: manager_value, display_name: manager_display_name } = manager.unwrap_or_default();
     users::ActiveModel {
         tenant_id: Set(tenant.to_owned()),
         id: Set(id.to_owned()),
@@ -133,12 +118,7 @@ pub fn value_rows(tenant: &str, id: &str, user: &ValidUser) -> Vec<user_values::
     ];
     for (attr, values) in lists {
         for (i, mv) in values.iter().enumerate() {
-            let MultiValue {
-                value,
-                r#type,
-                display,
-                primary,
-            } = mv.clone();
+            let MultiValue { value, r#type, display, primary } = mv.clone();
             let mut row = blank(tenant, id, attr, i);
             row.value_lower = Set(Some(value_key(&value)));
             row.value = Set(Some(value));
@@ -149,16 +129,7 @@ pub fn value_rows(tenant: &str, id: &str, user: &ValidUser) -> Vec<user_values::
         }
     }
     for (i, a) in u.addresses.iter().enumerate() {
-        let Address {
-            formatted,
-            street_address,
-            locality,
-            region,
-            postal_code,
-            country,
-            r#type,
-            primary,
-        } = a.clone();
+        let Address { formatted, street_address, locality, region, postal_code, country, r#type, primary } = a.clone();
         let mut row = blank(tenant, id, ADDRESSES, i);
         row.kind = Set(r#type);
         row.is_primary = Set(primary);
@@ -236,18 +207,9 @@ pub fn to_proto(row: users::Model, values: Vec<user_values::Model>, groups: Vec<
         honorific_prefix: name_honorific_prefix,
         honorific_suffix: name_honorific_suffix,
     };
-    let manager = (manager_value.is_some() || manager_display_name.is_some()).then_some(Manager {
-        value: manager_value,
-        display_name: manager_display_name,
-    });
-    let enterprise = EnterpriseUser {
-        employee_number,
-        cost_center,
-        organization,
-        division,
-        department,
-        manager,
-    };
+    let manager = (manager_value.is_some() || manager_display_name.is_some())
+        .then_some(Manager { value: manager_value, display_name: manager_display_name });
+    let enterprise = EnterpriseUser { employee_number, cost_center, organization, division, department, manager };
     let mut by_attr: HashMap<String, Vec<user_values::Model>> = HashMap::new();
     for v in values {
         by_attr.entry(v.attr.clone()).or_default().push(v);

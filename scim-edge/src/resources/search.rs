@@ -1,0 +1,55 @@
+//! `POST /.search` (RFC 7644 §3.4.3): one query over every resource type.
+//! Results list users, then groups, so index paging stays stable.
+
+use axum::extract::State;
+use proto::v1::{ListGroupsRequest, ListUsersRequest, PageRequest};
+
+use super::list_response;
+use crate::convert::{group, user};
+use crate::error::ScimResult;
+use crate::extract::{Ctx, ScimJson};
+use crate::projection::Projection;
+use crate::query::ListParams;
+use crate::response::Scim;
+use crate::schema::ResourceKind;
+use crate::state::AppState;
+
+/// POST /.search.
+pub async fn search_all(State(s): State<AppState>, ctx: Ctx, ScimJson(body): ScimJson) -> ScimResult<Scim> {
+    let params = ListParams::from_search(&body)?;
+    let (start_index, count) = params.paging()?;
+    // A filter may name attributes of one resource type only: the other
+    // type then has no matches. Fails only when it fits neither.
+    let (users_filter, groups_filter) = (params.filter(ResourceKind::User), params.filter(ResourceKind::Group));
+    if let (Err(e), Err(_)) = (&users_filter, &groups_filter) {
+        return Err(e.clone());
+    }
+    let projection =
+        |kind| Projection::parse_known(kind, params.attributes.as_deref(), params.excluded_attributes.as_deref());
+    let (user_proj, group_proj) = (projection(ResourceKind::User), projection(ResourceKind::Group));
+
+    let mut resources = Vec::new();
+    let mut total = 0;
+    let offset = start_index - 1;
+    if let Ok(filter) = users_filter {
+        let page = PageRequest { offset, page_size: count };
+        let resp =
+            s.users.clone().list_users(ctx.req(ListUsersRequest { filter, page: Some(page) })).await?.into_inner();
+        total += resp.total_size;
+        resources.extend(resp.users.iter().map(|u| user_proj.apply(ResourceKind::User, user::to_scim(u, &ctx.base))));
+    }
+    if let Ok(filter) = groups_filter {
+        let room = count.saturating_sub(u32::try_from(resources.len()).unwrap_or(count));
+        let page = PageRequest { offset: offset.saturating_sub(total), page_size: room };
+        let with_members = group_proj.shows("members");
+        let req = ListGroupsRequest { filter, page: Some(page), include_members: with_members && room > 0 };
+        let resp = s.groups.clone().list_groups(ctx.req(req)).await?.into_inner();
+        total += resp.total_size;
+        resources.extend(
+            resp.groups
+                .iter()
+                .map(|g| group_proj.apply(ResourceKind::Group, group::to_scim(g, &ctx.base, with_members))),
+        );
+    }
+    Ok(Scim::ok(list_response(total, start_index, resources)))
+}

@@ -1,0 +1,11 @@
+//! End-to-end tests: both services, real gRPC, real HTTP, a real database.
+//! Every test runs twice, on SQLite and on MariaDB (see `e2e!`). Requests
+//! are raw SCIM JSON shaped the way Okta and Entra send them.
+
+mod auth;
+mod discovery;
+mod errors;
+mod groups;
+mod grpc;
+mod users;
+mod users_filter;

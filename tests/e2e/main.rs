@@ -2,6 +2,8 @@
 //! Every test runs twice, on SQLite and on MariaDB (see `e2e!`). Requests
 //! are raw SCIM JSON shaped the way Okta and Entra send them.
 
+#![allow(clippy::unwrap_used)]
+
 mod auth;
 mod discovery;
 mod errors;

@@ -121,12 +121,16 @@ pub fn service_provider_config_json(c: &Capabilities, base: &str) -> Value {
             "specUri": "https://www.rfc-editor.org/info/rfc6750",
             "primary": true,
         }],
-        "interopProfileConformant": interop_profile_conformant,
         "meta": {
             "resourceType": "ServiceProviderConfig",
             "location": format!("{}/ServiceProviderConfig", trim(base)),
         },
     });
+    // draft-zollner-scim-interop-profile: advertised when true, absent when
+    // not (strict RFC 7643 validators reject the unknown key).
+    if let (true, Some(obj)) = (interop_profile_conformant, doc.as_object_mut()) {
+        obj.insert("interopProfileConformant".into(), true.into());
+    }
     if let (Some(uri), Some(obj)) = (documentation_uri, doc.as_object_mut()) {
         obj.insert("documentationUri".into(), uri.as_str().into());
     }
@@ -309,7 +313,7 @@ mod tests {
         assert_eq!(doc["filter"], json!({ "supported": true, "maxResults": 200 }));
         assert_eq!(doc["patch"]["supported"], true);
         assert_eq!(doc["changePassword"]["supported"], false);
-        assert_eq!(doc["interopProfileConformant"], false);
+        assert!(doc.get("interopProfileConformant").is_none());
         assert!(doc.get("documentationUri").is_none());
         assert_eq!(doc["authenticationSchemes"][0]["type"], "oauthbearertoken");
         assert_eq!(doc["authenticationSchemes"][0]["primary"], true);

@@ -161,6 +161,16 @@ pub fn version_string(v: i64) -> String {
     v.to_string()
 }
 
+/// Fails with VERSION_MISMATCH when the caller expected another version.
+pub fn check_version(expected: Option<i64>, current: i64) -> Result<()> {
+    match expected {
+        Some(exp) if exp != current => {
+            Err(Error::VersionMismatch { expected: exp.to_string(), current: current.to_string() })
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Parses an `expected_version`; anything unparsable can never match.
 pub fn parse_version(v: &str) -> Option<i64> {
     v.trim().parse().ok()

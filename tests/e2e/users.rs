@@ -235,6 +235,14 @@ e2e!(conditional_requests_use_the_etag, |app| {
         .await;
     assert_eq!(stale_put.status, StatusCode::PRECONDITION_FAILED);
     assert_eq!(app.get(&path).await.body["title"], "CTO");
+
+    let stale_delete =
+        app.raw(reqwest::Method::DELETE, &path, &[("Authorization", &auth), ("If-Match", &etag)], None).await;
+    assert_eq!(stale_delete.status, StatusCode::PRECONDITION_FAILED);
+    let current = ok.header("etag").unwrap().to_owned();
+    let delete =
+        app.raw(reqwest::Method::DELETE, &path, &[("Authorization", &auth), ("If-Match", &current)], None).await;
+    assert_eq!(delete.status, StatusCode::NO_CONTENT);
 });
 
 e2e!(concurrent_patches_lose_no_update, |app| {

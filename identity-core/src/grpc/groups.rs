@@ -99,8 +99,9 @@ impl GroupService for Groups {
 
     async fn delete_group(&self, req: Request<DeleteGroupRequest>) -> Result<Response<DeleteGroupResponse>, Status> {
         let tenant = authenticate(&self.store, &req).await?;
-        let id = ResourceId::parse(KIND, &req.get_ref().id)?;
-        store::delete(&self.store, &tenant, &id).await?;
+        let DeleteGroupRequest { id, expected_version: v } = req.into_inner();
+        let id = ResourceId::parse(KIND, &id)?;
+        store::delete(&self.store, &tenant, &id, expected_version(v.as_deref())?).await?;
         Ok(Response::new(DeleteGroupResponse {}))
     }
 

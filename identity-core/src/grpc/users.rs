@@ -78,8 +78,9 @@ impl UserService for Users {
 
     async fn delete_user(&self, req: Request<DeleteUserRequest>) -> Result<Response<DeleteUserResponse>, Status> {
         let tenant = authenticate(&self.store, &req).await?;
-        let id = ResourceId::parse(KIND, &req.get_ref().id)?;
-        store::delete(&self.store, &tenant, &id).await?;
+        let DeleteUserRequest { id, expected_version: v } = req.into_inner();
+        let id = ResourceId::parse(KIND, &id)?;
+        store::delete(&self.store, &tenant, &id, expected_version(v.as_deref())?).await?;
         Ok(Response::new(DeleteUserResponse {}))
     }
 }

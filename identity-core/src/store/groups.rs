@@ -16,7 +16,7 @@ use super::entities::{group_members, groups, users};
 use super::filter::{self, Resource};
 use super::scoped::Scoped;
 use super::{Store, in_tx, time};
-use crate::domain::{MemberKind, MemberRef, ResourceId, TenantId, ValidGroup, version_string};
+use crate::domain::{MemberKind, MemberRef, ResourceId, TenantId, ValidGroup, check_version, version_string};
 use crate::error::{Error, Result};
 
 const KIND: &str = "Group";
@@ -128,11 +128,7 @@ pub async fn update(
                 .one(txn)
                 .await?
                 .ok_or_else(|| not_found(&id))?;
-            if let Some(exp) = expected
-                && exp != row.version
-            {
-                return Err(Error::VersionMismatch { expected: exp.to_string(), current: row.version.to_string() });
-            }
+            check_version(expected, row.version)?;
             let now = time::now_us();
             let mut update = groups::Entity::update_in(&tenant)
                 .col_expr(groups::Column::Version, Expr::col(groups::Column::Version).add(1))
@@ -164,10 +160,19 @@ pub async fn update(
 }
 
 /// Deletes a group, its memberships and the memberships of it in others.
-pub async fn delete(store: &Store, tenant: &TenantId, id: &ResourceId) -> Result<()> {
+pub async fn delete(store: &Store, tenant: &TenantId, id: &ResourceId, expected: Option<i64>) -> Result<()> {
     in_tx(store, |txn| {
         let (tenant, id) = (tenant.clone(), id.clone());
         Box::pin(async move {
+            if expected.is_some() {
+                let row = groups::Entity::find_in(&tenant)
+                    .filter(groups::Column::Id.eq(id.as_str()))
+                    .lock_exclusive()
+                    .one(txn)
+                    .await?
+                    .ok_or_else(|| not_found(&id))?;
+                check_version(expected, row.version)?;
+            }
             let deleted =
                 groups::Entity::delete_in(&tenant).filter(groups::Column::Id.eq(id.as_str())).exec(txn).await?;
             if deleted.rows_affected == 0 {

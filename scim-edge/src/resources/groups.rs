@@ -130,7 +130,12 @@ pub async fn update(
 }
 
 /// DELETE /Groups/{id}.
-pub async fn delete(State(s): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> ScimResult<StatusCode> {
-    s.groups.clone().delete_group(ctx.req(DeleteGroupRequest { id })).await?;
+pub async fn delete(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ScimResult<StatusCode> {
+    s.groups.clone().delete_group(ctx.req(DeleteGroupRequest { id, expected_version: if_match(&headers) })).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -143,7 +143,12 @@ pub async fn update(
 }
 
 /// DELETE /Users/{id}.
-pub async fn delete(State(s): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> ScimResult<StatusCode> {
-    s.users.clone().delete_user(ctx.req(DeleteUserRequest { id })).await?;
+pub async fn delete(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ScimResult<StatusCode> {
+    s.users.clone().delete_user(ctx.req(DeleteUserRequest { id, expected_version: if_match(&headers) })).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -16,7 +16,7 @@ use super::entities::{group_members, groups, user_values, users};
 use super::filter::{self, Resource};
 use super::scoped::Scoped;
 use super::{Store, in_tx, time};
-use crate::domain::{ResourceId, TenantId, ValidUser};
+use crate::domain::{ResourceId, TenantId, ValidUser, check_version};
 use crate::error::{Error, Result};
 
 const KIND: &str = "User";
@@ -100,11 +100,7 @@ where
                 .one(txn)
                 .await?
                 .ok_or_else(|| not_found(&id))?;
-            if let Some(exp) = expected
-                && exp != row.version
-            {
-                return Err(Error::VersionMismatch { expected: exp.to_string(), current: row.version.to_string() });
-            }
+            check_version(expected, row.version)?;
             let (version, created) = (row.version, row.created_us);
             let current = assemble(txn, &tenant, vec![row]).await?.pop().ok_or_else(|| not_found(&id))?;
             let next = change(current)?;
@@ -132,10 +128,19 @@ where
 
 /// Deletes a user, its values and its memberships; the groups it left get a
 /// new version.
-pub async fn delete(store: &Store, tenant: &TenantId, id: &ResourceId) -> Result<()> {
+pub async fn delete(store: &Store, tenant: &TenantId, id: &ResourceId, expected: Option<i64>) -> Result<()> {
     in_tx(store, |txn| {
         let (tenant, id) = (tenant.clone(), id.clone());
         Box::pin(async move {
+            if expected.is_some() {
+                let row = users::Entity::find_in(&tenant)
+                    .filter(users::Column::Id.eq(id.as_str()))
+                    .lock_exclusive()
+                    .one(txn)
+                    .await?
+                    .ok_or_else(|| not_found(&id))?;
+                check_version(expected, row.version)?;
+            }
             let deleted = users::Entity::delete_in(&tenant).filter(users::Column::Id.eq(id.as_str())).exec(txn).await?;
             if deleted.rows_affected == 0 {
                 return Err(not_found(&id));

@@ -26,6 +26,12 @@ pub enum Error {
     VersionMismatch { expected: String, current: String },
     #[error("member {id} does not exist in this tenant")]
     MemberNotFound { id: String },
+    #[error("the page token is not valid for this tenant and query")]
+    InvalidPageToken,
+    #[error("the page token has expired; start the listing again")]
+    ExpiredPageToken,
+    #[error("internal error: {0}")]
+    Internal(&'static str),
     #[error("the resource is being changed concurrently; retry")]
     Conflict,
     #[error("database error")]
@@ -68,6 +74,9 @@ impl Error {
             Self::MemberNotFound { id } => {
                 (Code::InvalidArgument, ErrorReason::MemberNotFound, vec![("member", id.clone())])
             }
+            Self::InvalidPageToken => (Code::InvalidArgument, ErrorReason::InvalidPageToken, vec![]),
+            Self::ExpiredPageToken => (Code::InvalidArgument, ErrorReason::ExpiredPageToken, vec![]),
+            Self::Internal(_) => (Code::Internal, ErrorReason::Unspecified, vec![]),
             Self::Conflict => (Code::Aborted, ErrorReason::Unspecified, vec![]),
             Self::Database(_) => (Code::Internal, ErrorReason::Unspecified, vec![]),
         }
@@ -81,6 +90,10 @@ impl From<Error> for Status {
             Error::Database(db) => {
                 // Logged once here, where it is converted; never sent.
                 tracing::error!(error = %db, "database error");
+                "internal error".to_owned()
+            }
+            Error::Internal(what) => {
+                tracing::error!(error = what, "internal error");
                 "internal error".to_owned()
             }
             other => other.to_string(),

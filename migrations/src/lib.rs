@@ -13,6 +13,7 @@ use sea_orm_migration::prelude::*;
 
 mod ddl;
 mod m20261129_000001_foundation;
+mod m20261130_000002_secrets;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -20,6 +21,6 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261129_000001_foundation::Migration)]
+        vec![Box::new(m20261129_000001_foundation::Migration), Box::new(m20261130_000002_secrets::Migration)]
     }
 }

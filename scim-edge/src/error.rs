@@ -23,6 +23,10 @@ pub enum ScimType {
     InvalidValue,
     InvalidVers,
     Sensitive,
+    /// RFC 9865 §5.
+    InvalidCursor,
+    ExpiredCursor,
+    InvalidCount,
 }
 
 impl ScimType {
@@ -38,6 +42,9 @@ impl ScimType {
             Self::InvalidValue => "invalidValue",
             Self::InvalidVers => "invalidVers",
             Self::Sensitive => "sensitive",
+            Self::InvalidCursor => "invalidCursor",
+            Self::ExpiredCursor => "expiredCursor",
+            Self::InvalidCount => "invalidCount",
         }
     }
 }
@@ -116,6 +123,8 @@ impl From<tonic::Status> for ScimError {
             (Code::NotFound, _) => Self::not_found(message),
             (Code::AlreadyExists, _) => Self::new(StatusCode::CONFLICT, Some(ScimType::Uniqueness), message),
             (Code::InvalidArgument, "INVALID_FILTER") => Self::bad_request(ScimType::InvalidFilter, message),
+            (Code::InvalidArgument, "INVALID_PAGE_TOKEN") => Self::bad_request(ScimType::InvalidCursor, message),
+            (Code::InvalidArgument, "EXPIRED_PAGE_TOKEN") => Self::bad_request(ScimType::ExpiredCursor, message),
             (Code::InvalidArgument, _) => Self::invalid_value(message),
             (Code::Aborted, "VERSION_MISMATCH") | (Code::FailedPrecondition, _) => Self::new(
                 StatusCode::PRECONDITION_FAILED,

@@ -19,10 +19,20 @@ pub const MAX_COUNT: u32 = 1000;
 #[derive(Debug, Default)]
 pub struct ListQuery {
     pub filter: Option<pb::Filter>,
-    /// 1-based.
+    /// Index paging: 1-based.
     pub start_index: u64,
     pub count: u32,
+    /// Cursor paging (RFC 9865): `Some("")` for the first page.
+    pub cursor: Option<String>,
+    pub sort: Option<pb::Sort>,
     pub projection: Projection,
+}
+
+impl ListQuery {
+    /// The page request for identity-core.
+    pub fn page(&self) -> pb::PageRequest {
+        pb::PageRequest { offset: self.start_index - 1, page_size: self.count, page_token: self.cursor.clone() }
+    }
 }
 
 /// Raw list parameters, from the query string or a SearchRequest body.
@@ -34,6 +44,8 @@ pub struct ListParams {
     pub attributes: Option<String>,
     pub excluded_attributes: Option<String>,
     pub sort_by: Option<String>,
+    pub sort_order: Option<String>,
+    pub cursor: Option<String>,
 }
 
 impl ListParams {
@@ -47,6 +59,8 @@ impl ListParams {
             attributes: get("attributes"),
             excluded_attributes: get("excludedAttributes"),
             sort_by: get("sortBy"),
+            sort_order: get("sortOrder"),
+            cursor: get("cursor"),
         }
     }
 
@@ -69,17 +83,62 @@ impl ListParams {
             attributes: text("attributes")?,
             excluded_attributes: text("excludedAttributes")?,
             sort_by: text("sortBy")?,
+            sort_order: text("sortOrder")?,
+            cursor: text("cursor")?,
         })
     }
 
     /// Validates and resolves the parameters for `kind`.
     pub fn parse(&self, kind: ResourceKind) -> ScimResult<ListQuery> {
-        // sortBy is not supported (ServiceProviderConfig says so); RFC 7644
-        // §3.4.2.3 lets us answer in our own stable order instead.
-        let (start_index, count) = self.paging()?;
+        let (start_index, count) = match &self.cursor {
+            None => self.paging()?,
+            Some(_) => {
+                if self.start_index.is_some() {
+                    return Err(ScimError::invalid_value("use either startIndex or cursor, not both"));
+                }
+                (1, self.cursor_count()?)
+            }
+        };
         let filter = self.filter(kind)?;
+        let sort = self.sort(kind)?;
         let projection = Projection::parse(kind, self.attributes.as_deref(), self.excluded_attributes.as_deref())?;
-        Ok(ListQuery { filter, start_index, count, projection })
+        Ok(ListQuery { filter, start_index, count, cursor: self.cursor.clone(), sort, projection })
+    }
+
+    /// `count` with a cursor (RFC 9865 §2): a non-negative integer, else
+    /// `invalidCount`; above the maximum, fewer are returned.
+    fn cursor_count(&self) -> ScimResult<u32> {
+        match &self.count {
+            None => Ok(DEFAULT_COUNT),
+            Some(s) => match s.trim().parse::<i64>() {
+                Ok(n) if n >= 0 => Ok(u32::try_from(n.min(i64::from(MAX_COUNT))).unwrap_or(MAX_COUNT)),
+                _ => Err(ScimError::bad_request(
+                    ScimType::InvalidCount,
+                    format!("count {s:?} is not a non-negative integer"),
+                )),
+            },
+        }
+    }
+
+    /// `sortBy` / `sortOrder` (RFC 7644 §3.4.2.3): a singular attribute (or
+    /// sub-attribute); `ascending` by default.
+    pub fn sort(&self, kind: ResourceKind) -> ScimResult<Option<pb::Sort>> {
+        let descending = match self.sort_order.as_deref().map(str::trim) {
+            None | Some("") => false,
+            Some(o) if o.eq_ignore_ascii_case("ascending") => false,
+            Some(o) if o.eq_ignore_ascii_case("descending") => true,
+            Some(o) => {
+                return Err(ScimError::invalid_value(format!("sortOrder {o:?} is neither ascending nor descending")));
+            }
+        };
+        let Some(by) = self.sort_by.as_deref().map(str::trim).filter(|s| !s.is_empty()) else { return Ok(None) };
+        let r = schema::resolve_path(kind, by)
+            .ok_or_else(|| ScimError::invalid_value(format!("cannot sort by unknown attribute {by:?}")))?;
+        let def = r.def();
+        if def.multi_valued || r.attr.multi_valued || def.kind == schema::AttrType::Complex {
+            return Err(ScimError::invalid_value(format!("cannot sort by {by:?}: sort by a singular attribute")));
+        }
+        Ok(Some(pb::Sort { attribute: r.canonical, descending }))
     }
 
     /// (startIndex, count): RFC 7644 §3.4.2.4 treats startIndex < 1 as 1 and

@@ -10,7 +10,13 @@ e2e!(discovery_documents_tell_the_truth, |app| {
     assert_eq!(spc.body["patch"]["supported"], true);
     assert_eq!(spc.body["filter"]["supported"], true);
     assert_eq!(spc.body["bulk"]["supported"], false);
-    assert_eq!(spc.body["sort"]["supported"], false);
+    assert_eq!(spc.body["sort"]["supported"], true);
+    assert_eq!(spc.body["filter"]["maxResults"], 1000);
+    assert_eq!(
+        spc.body["pagination"],
+        json!({"cursor": true, "index": true, "defaultPaginationMethod": "index", "defaultPageSize": 100, "maxPageSize": 1000, "cursorTimeout": 3600})
+    );
+    assert!(spc.body.get("interopProfileConformant").is_none(), "lenient tenants do not claim the profile");
     assert_eq!(spc.body["etag"]["supported"], true);
     assert_eq!(spc.body["changePassword"]["supported"], false);
     assert_eq!(spc.body["authenticationSchemes"][0]["type"], "oauthbearertoken");

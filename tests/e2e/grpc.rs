@@ -52,7 +52,11 @@ e2e!(an_internal_service_manages_users_over_grpc, |app| {
     let list = users
         .list_users(app.grpc(
             &app.token,
-            ListUsersRequest { filter: Some(filter), page: Some(PageRequest { offset: 0, page_size: 10 }) },
+            ListUsersRequest {
+                filter: Some(filter),
+                page: Some(PageRequest { offset: 0, page_size: 10, page_token: None }),
+                sort: None,
+            },
         ))
         .await
         .unwrap()

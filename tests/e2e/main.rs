@@ -9,5 +9,7 @@ mod discovery;
 mod errors;
 mod groups;
 mod grpc;
+mod query;
+mod query_paging;
 mod users;
 mod users_filter;

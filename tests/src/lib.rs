@@ -77,6 +77,12 @@ impl TestApp {
     /// Starts the stack on `backend`; `None` when MariaDB is unreachable
     /// and not required.
     pub async fn spawn(backend: Backend) -> Option<Self> {
+        Self::spawn_with(backend, |store| store).await
+    }
+
+    /// Like [`TestApp::spawn`], with identity-core's store adjusted by
+    /// `configure` (e.g. a short page-token lifetime).
+    pub async fn spawn_with(backend: Backend, configure: impl FnOnce(Store) -> Store) -> Option<Self> {
         let tag = uuid::Uuid::new_v4().simple().to_string();
         let (url, db) = match backend {
             Backend::Sqlite => {
@@ -104,7 +110,7 @@ impl TestApp {
                 }
             }
         };
-        let store = Store::connect(&url).await.expect("connect to the test database");
+        let store = configure(Store::connect(&url).await.expect("connect to the test database"));
         store.migrate().await.expect("migrate the test database");
         let mut app = Self {
             base: String::new(),
@@ -235,6 +241,12 @@ impl TestApp {
     pub async fn group_client(&self) -> GroupServiceClient<Channel> {
         GroupServiceClient::connect(self.core_url.clone()).await.expect("connect to identity-core")
     }
+}
+
+/// Percent-encodes a query parameter value (everything but ASCII letters
+/// and digits).
+pub fn enc(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
 
 /// The body Okta sends to create a user.

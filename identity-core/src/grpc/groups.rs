@@ -11,8 +11,8 @@ use tonic::{Request, Response, Status};
 use super::{authenticate, expected_version, page};
 use crate::domain::{MemberRef, ResourceId, ValidGroup};
 use crate::error::{Error, Result};
-use crate::store::Store;
 use crate::store::groups::{self as store, GroupFields, MemberChange};
+use crate::store::{ListRequest, Listed, Store};
 
 const KIND: &str = "Group";
 
@@ -43,11 +43,10 @@ impl GroupService for Groups {
 
     async fn list_groups(&self, req: Request<ListGroupsRequest>) -> Result<Response<ListGroupsResponse>, Status> {
         let tenant = authenticate(&self.store, &req).await?;
-        let ListGroupsRequest { filter, page: p, include_members } = req.into_inner();
-        let (offset, limit) = page(p.as_ref());
-        let (groups, total) =
-            store::list(&self.store, &tenant, filter.as_ref(), offset, limit, include_members).await?;
-        Ok(Response::new(ListGroupsResponse { groups, total_size: total }))
+        let ListGroupsRequest { filter, page, include_members, sort } = req.into_inner();
+        let request = ListRequest { filter: filter.as_ref(), sort: sort.as_ref(), page: page.as_ref() };
+        let Listed { items, total, next_token } = store::list(&self.store, &tenant, request, include_members).await?;
+        Ok(Response::new(ListGroupsResponse { groups: items, total_size: total, next_page_token: next_token }))
     }
 
     async fn replace_group(&self, req: Request<ReplaceGroupRequest>) -> Result<Response<Group>, Status> {

@@ -7,10 +7,10 @@ use proto::v1::{
 };
 use tonic::{Request, Response, Status};
 
-use super::{authenticate, expected_version, page};
+use super::{authenticate, expected_version};
 use crate::domain::{ResourceId, ValidUser};
 use crate::error::{Error, Result};
-use crate::store::{Store, users as store};
+use crate::store::{ListRequest, Listed, Store, users as store};
 
 const KIND: &str = "User";
 
@@ -39,10 +39,10 @@ impl UserService for Users {
 
     async fn list_users(&self, req: Request<ListUsersRequest>) -> Result<Response<ListUsersResponse>, Status> {
         let tenant = authenticate(&self.store, &req).await?;
-        let ListUsersRequest { filter, page: p } = req.into_inner();
-        let (offset, limit) = page(p.as_ref());
-        let (users, total) = store::list(&self.store, &tenant, filter.as_ref(), offset, limit).await?;
-        Ok(Response::new(ListUsersResponse { users, total_size: total }))
+        let ListUsersRequest { filter, page, sort } = req.into_inner();
+        let request = ListRequest { filter: filter.as_ref(), sort: sort.as_ref(), page: page.as_ref() };
+        let Listed { items, total, next_token } = store::list(&self.store, &tenant, request).await?;
+        Ok(Response::new(ListUsersResponse { users: items, total_size: total, next_page_token: next_token }))
     }
 
     async fn replace_user(&self, req: Request<ReplaceUserRequest>) -> Result<Response<User>, Status> {

@@ -13,11 +13,12 @@
 
 use proto::v1::{CompareOp, Comparison, Filter, ValuePathFilter, filter::Expr as F, filter_value::Kind as V};
 use sea_orm::EntityName;
-use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Func, LikeExpr, Query, SelectStatement};
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Func, LikeExpr, Query};
 
 use super::entities::{group_members, groups, user_values, users};
 use super::time;
 use super::users::rows::{VALUE_KEY_CHARS, value_key};
+use crate::domain::TenantId;
 use crate::error::{Error, Result};
 
 /// Bound on the filter tree: identity-core serves internal callers too, so it
@@ -32,6 +33,42 @@ const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:
 pub enum Resource {
     User,
     Group,
+}
+
+impl Resource {
+    /// The resource's own table.
+    pub fn table(self) -> &'static str {
+        match self {
+            Self::User => users::Entity.table_name(),
+            Self::Group => groups::Entity.table_name(),
+        }
+    }
+}
+
+/// The SQL type of a sort key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyKind {
+    Str,
+    Bool,
+    Int,
+}
+
+/// The sort expression of a singular attribute: its column, lower-cased for
+/// case-insensitive attributes (through the stored lower-case column where
+/// there is one, so the sort can use its index).
+pub fn sort_key(resource: Resource, attribute: &str) -> Result<(Expr, KeyKind)> {
+    let c = Compiler { resource, tenant: "", element: None };
+    let Ok(Target::Column(col, kind)) = c.target(attribute) else {
+        return Err(Error::invalid("sort", format!("cannot sort by {attribute:?}: sort by a singular attribute")));
+    };
+    let table = Alias::new(resource.table());
+    Ok(match kind {
+        Kind::CiString { lower: Some(lc) } => (Expr::col((table, Alias::new(lc))), KeyKind::Str),
+        Kind::CiString { lower: None } => (Expr::expr(Func::lower(Expr::col((table, Alias::new(col))))), KeyKind::Str),
+        Kind::ExactString => (Expr::col((table, Alias::new(col))), KeyKind::Str),
+        Kind::Bool => (Expr::col((table, Alias::new(col))), KeyKind::Bool),
+        Kind::DateTime => (Expr::col((table, Alias::new(col))), KeyKind::Int),
+    })
 }
 
 /// How values of an attribute compare.
@@ -66,19 +103,22 @@ enum Target {
 const CI: Kind = Kind::CiString { lower: None };
 
 /// Compiles `filter` for `resource` into a condition on its table.
-pub fn compile(resource: Resource, filter: &Filter) -> Result<Condition> {
+pub fn compile(resource: Resource, tenant: &TenantId, filter: &Filter) -> Result<Condition> {
     let mut budget = MAX_NODES;
-    let c = Compiler { resource, element: None };
+    let c = Compiler { resource, tenant: tenant.as_str(), element: None };
     Ok(Condition::all().add(c.node(filter, 0, &mut budget)?))
 }
 
-struct Compiler {
+struct Compiler<'t> {
     resource: Resource,
+    /// Sub-queries name the tenant themselves, so they need no correlation
+    /// and the database can drive them from their own index.
+    tenant: &'t str,
     /// Inside a value path: the multi-valued attribute the names are relative to.
     element: Option<&'static str>,
 }
 
-impl Compiler {
+impl Compiler<'_> {
     fn node(&self, f: &Filter, depth: usize, budget: &mut usize) -> Result<Expr> {
         if depth > MAX_DEPTH {
             return Err(Error::filter("", "the filter is nested too deeply"));
@@ -113,14 +153,14 @@ impl Compiler {
         match (self.resource, vp.attribute.as_str()) {
             (Resource::User, attr) => {
                 let attr = multi_valued(attr).ok_or_else(|| unknown(&vp.attribute))?;
-                let sub = Compiler { resource: self.resource, element: Some(attr) };
+                let sub = Compiler { resource: self.resource, tenant: self.tenant, element: Some(attr) };
                 let cond = sub.node(inner, depth + 1, budget)?;
-                Ok(Expr::exists(element_query(attr).and_where(cond).to_owned()))
+                Ok(self.users_with(attr, Some(cond)))
             }
             (Resource::Group, "members") => {
-                let sub = Compiler { resource: self.resource, element: Some("members") };
+                let sub = Compiler { resource: self.resource, tenant: self.tenant, element: Some("members") };
                 let cond = sub.node(inner, depth + 1, budget)?;
-                Ok(Expr::exists(member_query().and_where(cond).to_owned()))
+                Ok(self.groups_with(Some(cond)))
             }
             _ => Err(unknown(&vp.attribute)),
         }
@@ -142,7 +182,7 @@ impl Compiler {
                 let cond = element_compare(col, kind, op, &value, &c.attribute)?;
                 Ok(match self.element {
                     Some(_) => cond,
-                    None => Expr::exists(element_query(attr).and_where(cond).to_owned()),
+                    None => self.users_with(attr, Some(cond)),
                 })
             }
             Target::Member { col } => {
@@ -150,7 +190,7 @@ impl Compiler {
                     compare_col(group_members::Entity.table_name(), col, Kind::ExactString, op, &value, &c.attribute)?;
                 Ok(match self.element {
                     Some(_) => cond,
-                    None => Expr::exists(member_query().and_where(cond).to_owned()),
+                    None => self.groups_with(Some(cond)),
                 })
             }
             Target::UserGroup => {
@@ -162,7 +202,7 @@ impl Compiler {
                     &value,
                     &c.attribute,
                 )?;
-                Ok(Expr::exists(user_group_query().and_where(cond).to_owned()))
+                Ok(self.users_in_groups(Some(cond)))
             }
             Target::Complex(_) => {
                 Err(Error::filter(&c.attribute, "a complex attribute supports only pr; compare a sub-attribute"))
@@ -174,13 +214,13 @@ impl Compiler {
         // A multi-valued attribute without sub-attribute is present when it has an element.
         if self.element.is_none() {
             if let (Resource::User, Some(attr)) = (self.resource, multi_valued(attribute)) {
-                return Ok(Expr::exists(element_query(attr)));
+                return Ok(self.users_with(attr, None));
             }
             if self.resource == Resource::Group && attribute == "members" {
-                return Ok(Expr::exists(member_query()));
+                return Ok(self.groups_with(None));
             }
             if self.resource == Resource::User && attribute == "groups" {
-                return Ok(Expr::exists(user_group_query()));
+                return Ok(self.users_in_groups(None));
             }
         }
         match self.target(attribute)? {
@@ -189,14 +229,14 @@ impl Compiler {
                 let cond = present_col(user_values::Entity.table_name(), col, kind);
                 Ok(match self.element {
                     Some(_) => cond,
-                    None => Expr::exists(element_query(attr).and_where(cond).to_owned()),
+                    None => self.users_with(attr, Some(cond)),
                 })
             }
             Target::Member { .. } => Ok(match self.element {
                 Some(_) => Expr::val(true).eq(true),
-                None => Expr::exists(member_query()),
+                None => self.groups_with(None),
             }),
-            Target::UserGroup => Ok(Expr::exists(user_group_query())),
+            Target::UserGroup => Ok(self.users_in_groups(None)),
             Target::Complex(cols) => {
                 let mut any = Condition::any();
                 for col in cols {
@@ -338,53 +378,46 @@ fn element_target(attr: &'static str, sub: &str) -> Option<Target> {
     Some(Target::Element { attr, col, kind })
 }
 
-/// `SELECT 1 FROM user_values WHERE <same tenant and user> AND attr = ?`.
-fn element_query(attr: &str) -> SelectStatement {
-    let uv = user_values::Entity.table_name();
-    let u = users::Entity.table_name();
-    Query::select()
-        .expr(Expr::val(1))
-        .from(Alias::new(uv))
-        .and_where(
-            Expr::col((Alias::new(uv), user_values::Column::TenantId)).equals((Alias::new(u), users::Column::TenantId)),
-        )
-        .and_where(Expr::col((Alias::new(uv), user_values::Column::UserId)).equals((Alias::new(u), users::Column::Id)))
-        .and_where(Expr::col((Alias::new(uv), user_values::Column::Attr)).eq(attr))
-        .to_owned()
-}
+impl Compiler<'_> {
+    /// `users.id IN (SELECT user_id FROM user_values WHERE tenant_id = ? AND
+    /// attr = ? [AND cond])`: driven by the (tenant, attr, value) index.
+    fn users_with(&self, attr: &str, cond: Option<Expr>) -> Expr {
+        let mut q = Query::select();
+        q.column(user_values::Column::UserId)
+            .from(user_values::Entity)
+            .and_where(Expr::col((user_values::Entity, user_values::Column::TenantId)).eq(self.tenant))
+            .and_where(Expr::col((user_values::Entity, user_values::Column::Attr)).eq(attr));
+        if let Some(c) = cond {
+            q.and_where(c);
+        }
+        Expr::col((users::Entity, users::Column::Id)).in_subquery(q)
+    }
 
-/// `SELECT 1 FROM group_members WHERE <same tenant and group>`.
-fn member_query() -> SelectStatement {
-    let gm = group_members::Entity.table_name();
-    let g = groups::Entity.table_name();
-    Query::select()
-        .expr(Expr::val(1))
-        .from(Alias::new(gm))
-        .and_where(
-            Expr::col((Alias::new(gm), group_members::Column::TenantId))
-                .equals((Alias::new(g), groups::Column::TenantId)),
-        )
-        .and_where(
-            Expr::col((Alias::new(gm), group_members::Column::GroupId)).equals((Alias::new(g), groups::Column::Id)),
-        )
-        .to_owned()
-}
+    /// `groups.id IN (SELECT group_id FROM group_members WHERE tenant_id = ?
+    /// [AND cond])`: driven by the (tenant, member) index.
+    fn groups_with(&self, cond: Option<Expr>) -> Expr {
+        let mut q = Query::select();
+        q.column(group_members::Column::GroupId)
+            .from(group_members::Entity)
+            .and_where(Expr::col((group_members::Entity, group_members::Column::TenantId)).eq(self.tenant));
+        if let Some(c) = cond {
+            q.and_where(c);
+        }
+        Expr::col((groups::Entity, groups::Column::Id)).in_subquery(q)
+    }
 
-/// `SELECT 1 FROM group_members WHERE <same tenant> AND member_id = users.id`.
-fn user_group_query() -> SelectStatement {
-    let gm = group_members::Entity.table_name();
-    let u = users::Entity.table_name();
-    Query::select()
-        .expr(Expr::val(1))
-        .from(Alias::new(gm))
-        .and_where(
-            Expr::col((Alias::new(gm), group_members::Column::TenantId))
-                .equals((Alias::new(u), users::Column::TenantId)),
-        )
-        .and_where(
-            Expr::col((Alias::new(gm), group_members::Column::MemberId)).equals((Alias::new(u), users::Column::Id)),
-        )
-        .to_owned()
+    /// `users.id IN (SELECT member_id FROM group_members WHERE tenant_id = ?
+    /// [AND cond])`.
+    fn users_in_groups(&self, cond: Option<Expr>) -> Expr {
+        let mut q = Query::select();
+        q.column(group_members::Column::MemberId)
+            .from(group_members::Entity)
+            .and_where(Expr::col((group_members::Entity, group_members::Column::TenantId)).eq(self.tenant));
+        if let Some(c) = cond {
+            q.and_where(c);
+        }
+        Expr::col((users::Entity, users::Column::Id)).in_subquery(q)
+    }
 }
 
 fn element_compare(col: &'static str, kind: Kind, op: CompareOp, value: &V, attribute: &str) -> Result<Expr> {
@@ -518,6 +551,10 @@ mod tests {
     use proto::v1::{FilterList, FilterValue};
     use sea_orm::sea_query::{MysqlQueryBuilder, SqliteQueryBuilder};
 
+    fn t() -> TenantId {
+        TenantId::from_db("t1".to_owned())
+    }
+
     fn string_value(s: &str) -> FilterValue {
         FilterValue { kind: Some(V::StringValue(s.to_owned())) }
     }
@@ -529,7 +566,7 @@ mod tests {
     }
 
     fn sql(resource: Resource, f: &Filter) -> (String, String) {
-        let cond = compile(resource, f).unwrap_or_else(|e| panic!("{e}"));
+        let cond = compile(resource, &t(), f).unwrap_or_else(|e| panic!("{e}"));
         let q = Query::select().expr(Expr::val(1)).from(Alias::new("users")).cond_where(cond).to_owned();
         (q.to_string(MysqlQueryBuilder), q.to_string(SqliteQueryBuilder))
     }
@@ -541,7 +578,7 @@ mod tests {
     }
 
     #[test]
-    fn a_value_path_becomes_one_exists_on_user_values() {
+    fn a_value_path_becomes_one_indexed_sub_query_on_user_values() {
         let inner = Filter {
             expr: Some(F::And(FilterList {
                 operands: vec![cmp("type", CompareOp::Eq, "work"), cmp("value", CompareOp::Eq, "A@x.com")],
@@ -554,7 +591,8 @@ mod tests {
             }))),
         };
         let (my, lite) = sql(Resource::User, &f);
-        assert_eq!(my.matches("EXISTS").count(), 1, "{my}");
+        assert_eq!(my.matches("IN (SELECT").count(), 1, "{my}");
+        assert!(my.contains("`user_values`.`tenant_id` = 't1'"), "{my}");
         assert!(my.contains("`user_values`.`value_lower` = 'a@x.com'"), "{my}");
         assert!(lite.contains("\"user_values\".\"attr\" = 'emails'"), "{lite}");
     }
@@ -568,9 +606,12 @@ mod tests {
 
     #[test]
     fn unknown_attributes_are_invalid_filters() {
-        assert!(matches!(compile(Resource::User, &cmp("nope", CompareOp::Eq, "x")), Err(Error::InvalidFilter { .. })));
         assert!(matches!(
-            compile(Resource::Group, &cmp("userName", CompareOp::Eq, "x")),
+            compile(Resource::User, &t(), &cmp("nope", CompareOp::Eq, "x")),
+            Err(Error::InvalidFilter { .. })
+        ));
+        assert!(matches!(
+            compile(Resource::Group, &t(), &cmp("userName", CompareOp::Eq, "x")),
             Err(Error::InvalidFilter { .. })
         ));
     }
@@ -584,7 +625,7 @@ mod tests {
                 value: Some(FilterValue { kind: Some(V::BoolValue(true)) }),
             })),
         };
-        assert!(matches!(compile(Resource::User, &f), Err(Error::InvalidFilter { .. })));
+        assert!(matches!(compile(Resource::User, &t(), &f), Err(Error::InvalidFilter { .. })));
     }
 
     #[test]
@@ -593,6 +634,6 @@ mod tests {
         for _ in 0..10_000 {
             f = Filter { expr: Some(F::Not(Box::new(f))) };
         }
-        assert!(matches!(compile(Resource::User, &f), Err(Error::InvalidFilter { .. })));
+        assert!(matches!(compile(Resource::User, &t(), &f), Err(Error::InvalidFilter { .. })));
     }
 }

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use proto::v1::{Filter, Group, Member, MemberType, ResourceMeta};
+use proto::v1::{Group, Member, MemberType, ResourceMeta};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityName, EntityTrait, PaginatorTrait,
@@ -14,6 +14,7 @@ use sea_orm::{
 
 use super::entities::{group_members, groups, users};
 use super::filter::{self, Resource};
+use super::paging::{ListPlan, ListRequest, Listed};
 use super::scoped::Scoped;
 use super::{Store, in_tx, time};
 use crate::domain::{MemberKind, MemberRef, ResourceId, TenantId, ValidGroup, check_version, version_string};
@@ -86,26 +87,26 @@ pub async fn get(store: &Store, tenant: &TenantId, id: &ResourceId, include_memb
 pub async fn list(
     store: &Store,
     tenant: &TenantId,
-    filter: Option<&Filter>,
-    offset: u64,
-    limit: u64,
+    req: ListRequest<'_>,
     include_members: bool,
-) -> Result<(Vec<Group>, u64)> {
+) -> Result<Listed<Group>> {
+    let plan = ListPlan::new(store, tenant, Resource::Group, req.filter, req.sort, req.page).await?;
     let mut query = groups::Entity::find_in(tenant);
-    if let Some(f) = filter {
-        query = query.filter(filter::compile(Resource::Group, f)?);
+    if let Some(f) = req.filter {
+        query = query.filter(filter::compile(Resource::Group, tenant, f)?);
     }
     let total = query.clone().count(store.conn()).await?;
-    if limit == 0 || offset >= total {
-        return Ok((Vec::new(), total));
+    if plan.is_empty(total) {
+        return Ok(Listed { items: Vec::new(), total, next_token: String::new() });
     }
-    let rows = query.order_by_asc(groups::Column::Id).offset(offset).limit(limit).all(store.conn()).await?;
+    let rows = plan.apply(query, groups::Column::Id).all(store.conn()).await?;
+    let (rows, next_token) = plan.finish(store.conn(), store, tenant, rows, |r| r.id.as_str()).await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let members = if include_members { members_of(store.conn(), tenant, &row.id, None).await? } else { Vec::new() };
         out.push(to_proto(row, members));
     }
-    Ok((out, total))
+    Ok(Listed { items: out, total, next_token })
 }
 
 /// Changes a group's fields and applies `changes` in order, in one

@@ -5,25 +5,38 @@
 mod entities;
 mod filter;
 pub mod groups;
+mod paging;
 mod retry;
 mod scoped;
 pub mod tenants;
 mod time;
 pub mod users;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
+use sea_orm::{ActiveValue::Set, ConnectOptions, Database, DatabaseConnection, DbBackend, EntityTrait};
+use tokio::sync::OnceCell;
 
+use crate::error::{Error, Result};
+
+pub use paging::{ListRequest, Listed};
 pub use retry::in_tx;
 pub use time::to_proto as timestamp;
+
+/// Name of the page-token signing key in `secrets`.
+const CURSOR_KEY: &str = "cursor_hmac";
+/// How long a page token stays valid by default (RFC 9865 `cursorTimeout`).
+pub const DEFAULT_CURSOR_TTL: Duration = Duration::from_secs(3600);
 
 /// A handle on the database, cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
     db: DatabaseConnection,
+    cursor_key: Arc<OnceCell<Vec<u8>>>,
+    cursor_ttl: Duration,
 }
 
 impl Store {
@@ -45,7 +58,43 @@ impl Store {
                     .create_if_missing(true)
             });
         let db = Database::connect(opts).await?;
-        Ok(Self { db })
+        Ok(Self { db, cursor_key: Arc::new(OnceCell::new()), cursor_ttl: DEFAULT_CURSOR_TTL })
+    }
+
+    /// The same store with page tokens valid for `ttl`.
+    pub fn with_cursor_ttl(mut self, ttl: Duration) -> Self {
+        self.cursor_ttl = ttl;
+        self
+    }
+
+    /// How long page tokens stay valid.
+    pub fn cursor_ttl(&self) -> Duration {
+        self.cursor_ttl
+    }
+
+    /// The key that signs page tokens: one per database, shared by every
+    /// replica, created by whichever replica needs it first.
+    pub(crate) async fn cursor_key(&self) -> Result<Vec<u8>> {
+        self.cursor_key
+            .get_or_try_init(|| async {
+                let mut fresh = [0u8; 32];
+                getrandom::fill(&mut fresh).map_err(|_| Error::Internal("the system has no randomness"))?;
+                entities::secrets::Entity::insert(entities::secrets::ActiveModel {
+                    name: Set(CURSOR_KEY.to_owned()),
+                    value: Set(hex::encode(fresh)),
+                    created_us: Set(time::now_us()),
+                })
+                .on_conflict_do_nothing()
+                .exec_without_returning(&self.db)
+                .await?;
+                let row = entities::secrets::Entity::find_by_id(CURSOR_KEY)
+                    .one(&self.db)
+                    .await?
+                    .ok_or(Error::Internal("the cursor key is missing"))?;
+                hex::decode(row.value).map_err(|_| Error::Internal("the cursor key is not hex"))
+            })
+            .await
+            .cloned()
     }
 
     /// Applies pending migrations.

@@ -80,7 +80,7 @@ pub async fn authenticate(store: &Store, token: &str) -> Result<Tenant> {
 /// scanners can spot leaked tokens).
 fn new_token() -> Result<String> {
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| Error::invalid("token", format!("no randomness: {e}")))?;
+    getrandom::fill(&mut bytes).map_err(|_| Error::Internal("the system has no randomness"))?;
     Ok(format!("idt_{}", hex::encode(bytes)))
 }
 

@@ -12,13 +12,14 @@ pub mod user;
 
 use prost_types::Timestamp;
 
-/// RFC 3339 text of a protobuf timestamp (UTC, `Z`, millisecond precision).
+/// RFC 3339 text of a protobuf timestamp (UTC, `Z`, microseconds: what is
+/// stored, so a `meta.lastModified` read back filters exactly).
 pub fn rfc3339(ts: Option<&Timestamp>) -> String {
     let ts = ts.cloned().unwrap_or_default();
     let nanos = u32::try_from(ts.nanos).unwrap_or(0);
     chrono::DateTime::from_timestamp(ts.seconds, nanos)
         .unwrap_or_default()
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
 /// The ETag / `meta.version` of a stored version: a strong entity tag.

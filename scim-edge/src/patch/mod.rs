@@ -91,6 +91,10 @@ fn parse_one(index: usize, raw: &Value) -> ScimResult<Operation> {
         ),
     };
     let value = get(o, "value").cloned();
+    let explicit_null = o.iter().any(|(k, v)| k.eq_ignore_ascii_case("value") && v.is_null());
+    // Setting an attribute to null clears it (RFC 7643 §2.5: null is
+    // "unassigned"); Entra sends such operations.
+    let op = if op != Op::Remove && explicit_null && path.is_some() { Op::Remove } else { op };
     if op != Op::Remove && value.is_none() {
         return Err(bad("add and replace need a \"value\""));
     }

@@ -4,14 +4,19 @@
 
 use axum::extract::{Path, State};
 use proto::v1::WhoAmIRequest;
+use serde_json::json;
 
 use super::list_response;
 use crate::error::{ScimError, ScimResult};
 use crate::extract::Ctx;
-use crate::query::MAX_COUNT;
+use crate::query::{DEFAULT_COUNT, MAX_COUNT};
 use crate::response::Scim;
 use crate::schema::{self, Capabilities, ResourceKind};
 use crate::state::AppState;
+
+/// Minimum lifetime of a cursor, in seconds (identity-core's default page
+/// token lifetime).
+const CURSOR_TIMEOUT_SECS: u64 = 3600;
 
 /// What this server really supports; every flag is backed by tests.
 fn capabilities() -> Capabilities {
@@ -19,7 +24,7 @@ fn capabilities() -> Capabilities {
         patch: true,
         bulk: None,
         filter_max_results: MAX_COUNT,
-        sort: false,
+        sort: true,
         etag: true,
         change_password: false,
         interop_profile_conformant: false,
@@ -37,7 +42,18 @@ async fn check(s: &AppState, ctx: &Ctx) -> ScimResult<()> {
 /// GET /ServiceProviderConfig.
 pub async fn service_provider_config(State(s): State<AppState>, ctx: Ctx) -> ScimResult<Scim> {
     check(&s, &ctx).await?;
-    Ok(Scim::ok(schema::service_provider_config_json(&capabilities(), &ctx.base)))
+    let mut doc = schema::service_provider_config_json(&capabilities(), &ctx.base);
+    // RFC 9865 §4: both paging methods; cursors live at least an hour
+    // (identity-core's page token lifetime).
+    doc["pagination"] = json!({
+        "cursor": true,
+        "index": true,
+        "defaultPaginationMethod": "index",
+        "defaultPageSize": DEFAULT_COUNT,
+        "maxPageSize": MAX_COUNT,
+        "cursorTimeout": CURSOR_TIMEOUT_SECS,
+    });
+    Ok(Scim::ok(doc))
 }
 
 /// GET /ResourceTypes.

@@ -5,12 +5,12 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use proto::v1::{
-    CreateGroupRequest, DeleteGroupRequest, GetGroupRequest, Group, ListGroupsRequest, PageRequest,
-    ReplaceGroupRequest, UpdateGroupRequest,
+    CreateGroupRequest, DeleteGroupRequest, GetGroupRequest, Group, ListGroupsRequest, ReplaceGroupRequest,
+    UpdateGroupRequest,
 };
 use serde_json::Value;
 
-use super::{QueryPairs, if_match, list_response, not_modified};
+use super::{QueryPairs, if_match, not_modified, paged_response};
 use crate::convert::group::{from_scim, to_scim};
 use crate::error::ScimResult;
 use crate::extract::{Ctx, ScimJson};
@@ -71,12 +71,16 @@ pub async fn search(State(s): State<AppState>, ctx: Ctx, ScimJson(body): ScimJso
 }
 
 async fn run_list(s: AppState, ctx: Ctx, q: ListQuery) -> ScimResult<Scim> {
-    let ListQuery { filter, start_index, count, projection } = q;
-    let page = PageRequest { offset: start_index - 1, page_size: count };
-    let req = ListGroupsRequest { filter, page: Some(page), include_members: projection.shows("members") };
+    let with_members = q.projection.shows("members");
+    let req = ListGroupsRequest {
+        filter: q.filter.clone(),
+        page: Some(q.page()),
+        include_members: with_members,
+        sort: q.sort.clone(),
+    };
     let resp = s.groups.clone().list_groups(ctx.req(req)).await?.into_inner();
-    let resources = resp.groups.iter().map(|g| render(g, &ctx, &projection)).collect();
-    Ok(Scim::ok(list_response(resp.total_size, start_index, resources)))
+    let resources = resp.groups.iter().map(|g| render(g, &ctx, &q.projection)).collect();
+    Ok(Scim::ok(paged_response(&q, resp.total_size, resources, &resp.next_page_token)))
 }
 
 /// PUT /Groups/{id}: new attributes and the whole member list.

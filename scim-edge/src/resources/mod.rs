@@ -11,6 +11,7 @@ use axum::http::header::{IF_MATCH, IF_NONE_MATCH};
 use serde_json::{Value, json};
 
 use crate::convert::version_of;
+use crate::query::ListQuery;
 use crate::schema::LIST_RESPONSE;
 
 /// RFC 7644 §3.4.2 ListResponse.
@@ -22,6 +23,25 @@ pub fn list_response(total: u64, start_index: u64, resources: Vec<Value>) -> Val
         "itemsPerPage": resources.len(),
         "Resources": resources,
     })
+}
+
+/// The ListResponse of a list request: index paging (RFC 7644 §3.4.2.4), or
+/// cursor paging (RFC 9865: `nextCursor` on every page but the last, no
+/// `startIndex`).
+pub fn paged_response(q: &ListQuery, total: u64, resources: Vec<Value>, next_cursor: &str) -> Value {
+    if q.cursor.is_none() {
+        return list_response(total, q.start_index, resources);
+    }
+    let mut body = json!({
+        "schemas": [LIST_RESPONSE],
+        "totalResults": total,
+        "itemsPerPage": resources.len(),
+        "Resources": resources,
+    });
+    if !next_cursor.is_empty() {
+        body["nextCursor"] = json!(next_cursor);
+    }
+    body
 }
 
 /// The version required by `If-Match` (RFC 7644 §3.14); `*` or absent: none.

@@ -6,7 +6,7 @@ use proto::v1::{ListGroupsRequest, ListUsersRequest, PageRequest};
 
 use super::list_response;
 use crate::convert::{group, user};
-use crate::error::ScimResult;
+use crate::error::{ScimError, ScimResult};
 use crate::extract::{Ctx, ScimJson};
 use crate::projection::Projection;
 use crate::query::ListParams;
@@ -17,6 +17,11 @@ use crate::state::AppState;
 /// POST /.search.
 pub async fn search_all(State(s): State<AppState>, ctx: Ctx, ScimJson(body): ScimJson) -> ScimResult<Scim> {
     let params = ListParams::from_search(&body)?;
+    if params.cursor.is_some() || params.sort_by.is_some() {
+        return Err(ScimError::invalid_value(
+            "cursor paging and sorting apply to one resource type: use /Users/.search or /Groups/.search",
+        ));
+    }
     let (start_index, count) = params.paging()?;
     // A filter may name attributes of one resource type only: the other
     // type then has no matches. Fails only when it fits neither.
@@ -32,17 +37,21 @@ pub async fn search_all(State(s): State<AppState>, ctx: Ctx, ScimJson(body): Sci
     let mut total = 0;
     let offset = start_index - 1;
     if let Ok(filter) = users_filter {
-        let page = PageRequest { offset, page_size: count };
-        let resp =
-            s.users.clone().list_users(ctx.req(ListUsersRequest { filter, page: Some(page) })).await?.into_inner();
+        let page = PageRequest { offset, page_size: count, page_token: None };
+        let resp = s
+            .users
+            .clone()
+            .list_users(ctx.req(ListUsersRequest { filter, page: Some(page), sort: None }))
+            .await?
+            .into_inner();
         total += resp.total_size;
         resources.extend(resp.users.iter().map(|u| user_proj.apply(ResourceKind::User, user::to_scim(u, &ctx.base))));
     }
     if let Ok(filter) = groups_filter {
         let room = count.saturating_sub(u32::try_from(resources.len()).unwrap_or(count));
-        let page = PageRequest { offset: offset.saturating_sub(total), page_size: room };
+        let page = PageRequest { offset: offset.saturating_sub(total), page_size: room, page_token: None };
         let with_members = group_proj.shows("members");
-        let req = ListGroupsRequest { filter, page: Some(page), include_members: with_members && room > 0 };
+        let req = ListGroupsRequest { filter, page: Some(page), include_members: with_members && room > 0, sort: None };
         let resp = s.groups.clone().list_groups(ctx.req(req)).await?.into_inner();
         total += resp.total_size;
         resources.extend(

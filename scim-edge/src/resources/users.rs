@@ -4,13 +4,11 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use proto::v1::{
-    CreateUserRequest, DeleteUserRequest, GetUserRequest, ListUsersRequest, PageRequest, ReplaceUserRequest, User,
-};
+use proto::v1::{CreateUserRequest, DeleteUserRequest, GetUserRequest, ListUsersRequest, ReplaceUserRequest, User};
 use serde_json::Value;
 use tonic::Code;
 
-use super::{QueryPairs, if_match, list_response, not_modified};
+use super::{QueryPairs, if_match, not_modified, paged_response};
 use crate::convert::user::{IncomingUser, from_scim, to_scim};
 use crate::error::{ScimError, ScimResult};
 use crate::extract::{Ctx, ScimJson};
@@ -74,11 +72,10 @@ pub async fn search(State(s): State<AppState>, ctx: Ctx, ScimJson(body): ScimJso
 }
 
 async fn run_list(s: AppState, ctx: Ctx, q: ListQuery) -> ScimResult<Scim> {
-    let ListQuery { filter, start_index, count, projection } = q;
-    let page = PageRequest { offset: start_index - 1, page_size: count };
-    let resp = s.users.clone().list_users(ctx.req(ListUsersRequest { filter, page: Some(page) })).await?.into_inner();
-    let resources = resp.users.iter().map(|u| render(u, &ctx, &projection)).collect();
-    Ok(Scim::ok(list_response(resp.total_size, start_index, resources)))
+    let req = ListUsersRequest { filter: q.filter.clone(), page: Some(q.page()), sort: q.sort.clone() };
+    let resp = s.users.clone().list_users(ctx.req(req)).await?.into_inner();
+    let resources = resp.users.iter().map(|u| render(u, &ctx, &q.projection)).collect();
+    Ok(Scim::ok(paged_response(&q, resp.total_size, resources, &resp.next_page_token)))
 }
 
 /// PUT /Users/{id}: replaces writable attributes; `id`, `meta`, `groups`

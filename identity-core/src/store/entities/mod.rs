@@ -4,6 +4,7 @@
 pub mod api_tokens;
 pub mod group_members;
 pub mod groups;
+pub mod secrets;
 pub mod tenants;
 pub mod user_values;
 pub mod users;

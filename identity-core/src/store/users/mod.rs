@@ -5,7 +5,7 @@ pub(crate) mod rows;
 
 use std::collections::HashMap;
 
-use proto::v1::{Filter, GroupRef, User};
+use proto::v1::{GroupRef, User};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityName, EntityTrait, PaginatorTrait, QueryFilter,
@@ -14,6 +14,7 @@ use sea_orm::{
 
 use super::entities::{group_members, groups, user_values, users};
 use super::filter::{self, Resource};
+use super::paging::{ListPlan, ListRequest, Listed};
 use super::scoped::Scoped;
 use super::{Store, in_tx, time};
 use crate::domain::{ResourceId, TenantId, ValidUser, check_version};
@@ -44,25 +45,21 @@ pub async fn get(store: &Store, tenant: &TenantId, id: &ResourceId) -> Result<Us
     load_one(store.conn(), tenant, id).await
 }
 
-/// One page of the users matching `filter`, in id (= creation) order, and
-/// the number of matches.
-pub async fn list(
-    store: &Store,
-    tenant: &TenantId,
-    filter: Option<&Filter>,
-    offset: u64,
-    limit: u64,
-) -> Result<(Vec<User>, u64)> {
+/// One page of the users matching the request's filter, in its order (id,
+/// that is creation, order by default), and the number of matches.
+pub async fn list(store: &Store, tenant: &TenantId, req: ListRequest<'_>) -> Result<Listed<User>> {
+    let plan = ListPlan::new(store, tenant, Resource::User, req.filter, req.sort, req.page).await?;
     let mut query = users::Entity::find_in(tenant);
-    if let Some(f) = filter {
-        query = query.filter(filter::compile(Resource::User, f)?);
+    if let Some(f) = req.filter {
+        query = query.filter(filter::compile(Resource::User, tenant, f)?);
     }
     let total = query.clone().count(store.conn()).await?;
-    if limit == 0 || offset >= total {
-        return Ok((Vec::new(), total));
+    if plan.is_empty(total) {
+        return Ok(Listed { items: Vec::new(), total, next_token: String::new() });
     }
-    let page = query.order_by_asc(users::Column::Id).offset(offset).limit(limit).all(store.conn()).await?;
-    Ok((assemble(store.conn(), tenant, page).await?, total))
+    let rows = plan.apply(query, users::Column::Id).all(store.conn()).await?;
+    let (rows, next_token) = plan.finish(store.conn(), store, tenant, rows, |r| r.id.as_str()).await?;
+    Ok(Listed { items: assemble(store.conn(), tenant, rows).await?, total, next_token })
 }
 
 /// Replaces every writable attribute of a user (SCIM PUT).

@@ -1,0 +1,312 @@
+//! Sorting and paging of lists: index paging (offset + limit) and cursor
+//! paging (keyset on the sort key, then id) with signed page tokens.
+//!
+//! A page token carries the last row's sort key and id and when it was
+//! issued; it is HMAC-SHA256-signed with a key stored in the database (so
+//! every replica accepts every other's tokens) over the tenant, a
+//! fingerprint of the query (resource, filter, sort) and the payload. A
+//! token is useless to another tenant or another query, and cannot be
+//! forged or altered.
+
+use hmac::{Hmac, KeyInit, Mac};
+use prost::Message;
+use proto::v1::{Filter, PageRequest, Sort};
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query};
+use sea_orm::{ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Select};
+use sha2::{Digest, Sha256};
+
+use super::Store;
+use super::filter::{self, KeyKind, Resource};
+use crate::domain::TenantId;
+use crate::error::{Error, Result};
+use crate::grpc::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// What a List call asks for.
+#[derive(Clone, Copy, Default)]
+pub struct ListRequest<'a> {
+    pub filter: Option<&'a Filter>,
+    pub sort: Option<&'a Sort>,
+    pub page: Option<&'a PageRequest>,
+}
+
+/// One page of a list.
+pub struct Listed<T> {
+    pub items: Vec<T>,
+    /// Matches across all pages.
+    pub total: u64,
+    /// Cursor paging: the next page's token, empty on the last page.
+    pub next_token: String,
+}
+
+/// How one list request pages.
+pub enum Mode {
+    Index {
+        offset: u64,
+        limit: u64,
+    },
+    /// `after`: where the previous page ended (None: first page).
+    Cursor {
+        after: Option<Position>,
+        limit: u64,
+    },
+}
+
+/// The sort order of a list request, compiled.
+#[derive(Clone)]
+pub struct Ordering {
+    /// The sort expression over the resource's table (None: id order).
+    key: Option<(Expr, KeyKind)>,
+    descending: bool,
+}
+
+/// A sort key value, as read from the last row of a page.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Key {
+    Null,
+    Str(String),
+    Bool(bool),
+    Int(i64),
+}
+
+/// Where a page ended.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Position {
+    key: Option<Key>,
+    id: String,
+}
+
+/// Everything a list needs: its query fingerprint, order and paging mode.
+pub struct ListPlan {
+    pub ordering: Ordering,
+    pub mode: Mode,
+    fingerprint: [u8; 32],
+    resource: Resource,
+}
+
+impl ListPlan {
+    /// Validates sort and page (decoding and verifying a page token).
+    pub async fn new(
+        store: &Store,
+        tenant: &TenantId,
+        resource: Resource,
+        filter: Option<&Filter>,
+        sort: Option<&Sort>,
+        page: Option<&PageRequest>,
+    ) -> Result<Self> {
+        let ordering = match sort.filter(|s| !s.attribute.is_empty()) {
+            None => Ordering { key: None, descending: false },
+            Some(s) => Ordering { key: Some(filter::sort_key(resource, &s.attribute)?), descending: s.descending },
+        };
+        let fingerprint = fingerprint(resource, filter, sort);
+        let limit =
+            |p: Option<&PageRequest>| u64::from(p.map_or(DEFAULT_PAGE_SIZE, |p| Ord::min(p.page_size, MAX_PAGE_SIZE)));
+        let mode = match page {
+            Some(PageRequest { page_token: Some(token), .. }) => {
+                let after = if token.is_empty() {
+                    None
+                } else {
+                    Some(decode(store, tenant, &fingerprint, token, ordering.key.as_ref().map(|k| k.1)).await?)
+                };
+                Mode::Cursor { after, limit: limit(page) }
+            }
+            Some(p) => Mode::Index { offset: p.offset, limit: limit(page) },
+            None => Mode::Index { offset: 0, limit: limit(None) },
+        };
+        Ok(Self { ordering, mode, fingerprint, resource })
+    }
+
+    /// Adds order, keyset condition and limit to `select`. In cursor mode one
+    /// extra row is fetched, to know whether there is a next page.
+    pub fn apply<E: EntityTrait>(&self, mut select: Select<E>, id: E::Column) -> Select<E> {
+        let table = Alias::new(self.resource.table());
+        let id_expr = Expr::col((table, Alias::new("id")));
+        let dir = if self.ordering.descending { Order::Desc } else { Order::Asc };
+        if let Mode::Cursor { after: Some(pos), .. } = &self.mode {
+            select = select.filter(self.ordering.after(pos, id_expr));
+        }
+        if let Some((expr, _)) = &self.ordering.key {
+            select = select.order_by(expr.clone(), dir);
+        }
+        select = select.order_by_asc(id);
+        match &self.mode {
+            Mode::Index { offset, limit } => select.offset(*offset).limit(*limit),
+            Mode::Cursor { limit, .. } => select.limit(limit + 1),
+        }
+    }
+
+    /// Whether nothing can be on the page (index paging past the end, or a
+    /// zero page size).
+    pub fn is_empty(&self, total: u64) -> bool {
+        match self.mode {
+            Mode::Index { offset, limit } => limit == 0 || offset >= total,
+            Mode::Cursor { limit, .. } => limit == 0,
+        }
+    }
+
+    /// Trims the extra row of a cursor page and signs the token of the next
+    /// page (empty when this page is the last).
+    pub async fn finish<T, C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        store: &Store,
+        tenant: &TenantId,
+        mut rows: Vec<T>,
+        id_of: impl Fn(&T) -> &str,
+    ) -> Result<(Vec<T>, String)> {
+        let Mode::Cursor { limit, .. } = self.mode else { return Ok((rows, String::new())) };
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        if rows.len() <= limit {
+            return Ok((rows, String::new()));
+        }
+        rows.truncate(limit);
+        let Some(last) = rows.last() else { return Ok((rows, String::new())) };
+        let id = id_of(last).to_owned();
+        let key = match &self.ordering.key {
+            None => None,
+            Some((expr, kind)) => Some(self.read_key(conn, tenant, &id, expr, *kind).await?),
+        };
+        let token = encode(store, tenant, &self.fingerprint, &Position { key, id }).await?;
+        Ok((rows, token))
+    }
+
+    /// The sort key of row `id`, read with the very expression that orders.
+    async fn read_key<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        tenant: &TenantId,
+        id: &str,
+        expr: &Expr,
+        kind: KeyKind,
+    ) -> Result<Key> {
+        let table = Alias::new(self.resource.table());
+        let stmt = Query::select()
+            .expr(expr.clone())
+            .from(table.clone())
+            .and_where(Expr::col((table.clone(), Alias::new("tenant_id"))).eq(tenant.as_str()))
+            .and_where(Expr::col((table, Alias::new("id"))).eq(id))
+            .to_owned();
+        let Some(row) = conn.query_one(&stmt).await? else { return Ok(Key::Null) };
+        Ok(match kind {
+            KeyKind::Str => row.try_get_by_index::<Option<String>>(0)?.map_or(Key::Null, Key::Str),
+            KeyKind::Bool => row.try_get_by_index::<Option<bool>>(0)?.map_or(Key::Null, Key::Bool),
+            KeyKind::Int => row.try_get_by_index::<Option<i64>>(0)?.map_or(Key::Null, Key::Int),
+        })
+    }
+}
+
+impl Ordering {
+    /// Rows strictly after `pos` in (key, id) order. NULL keys sort first
+    /// ascending and last descending, on MySQL and SQLite alike; ties are
+    /// broken by ascending id in both directions.
+    fn after(&self, pos: &Position, id: Expr) -> Condition {
+        let id_after = id.gt(pos.id.clone());
+        let Some((expr, _)) = &self.key else { return Condition::all().add(id_after) };
+        let value = |k: &Key| -> sea_orm::Value {
+            match k {
+                Key::Str(s) => s.clone().into(),
+                Key::Bool(b) => (*b).into(),
+                Key::Int(i) => (*i).into(),
+                Key::Null => sea_orm::Value::String(None),
+            }
+        };
+        let key = pos.key.clone().unwrap_or(Key::Null);
+        let same = |e: &Expr| Condition::all().add(e.clone().eq(value(&key))).add(id_after.clone());
+        match (self.descending, &key) {
+            (false, Key::Null) => Condition::any()
+                .add(Condition::all().add(expr.clone().is_null()).add(id_after.clone()))
+                .add(expr.clone().is_not_null()),
+            (false, k) => Condition::any().add(expr.clone().gt(value(k))).add(same(expr)),
+            (true, Key::Null) => Condition::all().add(expr.clone().is_null()).add(id_after.clone()),
+            (true, k) => Condition::any().add(expr.clone().lt(value(k))).add(same(expr)).add(expr.clone().is_null()),
+        }
+    }
+}
+
+/// What a token is bound to besides the tenant: the resource, the filter
+/// and the sort (prost encoding is deterministic).
+fn fingerprint(resource: Resource, filter: Option<&Filter>, sort: Option<&Sort>) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(resource.table().as_bytes());
+    h.update([0]);
+    if let Some(f) = filter {
+        h.update(f.encode_to_vec());
+    }
+    h.update([0]);
+    if let Some(s) = sort {
+        h.update(s.encode_to_vec());
+    }
+    h.finalize().into()
+}
+
+/// The MAC of a token payload, keyed by the server key, over the tenant and
+/// the query fingerprint too.
+fn mac(key: &[u8], tenant: &TenantId, fingerprint: &[u8; 32], payload: &[u8]) -> Result<HmacSha256> {
+    let mut m = HmacSha256::new_from_slice(key).map_err(|_| Error::Internal("cursor key unusable"))?;
+    m.update(tenant.as_str().as_bytes());
+    m.update(&[0]);
+    m.update(fingerprint);
+    m.update(payload);
+    Ok(m)
+}
+
+/// Bytes of the (truncated) MAC carried in a token.
+const TAG_BYTES: usize = 16;
+
+/// `hex(issued_ms|id|key) . hex(mac)`.
+async fn encode(store: &Store, tenant: &TenantId, fingerprint: &[u8; 32], pos: &Position) -> Result<String> {
+    let key = match &pos.key {
+        None => "-".to_owned(),
+        Some(Key::Null) => "n".to_owned(),
+        Some(Key::Str(s)) => format!("s{}", hex::encode(s)),
+        Some(Key::Bool(b)) => format!("b{}", u8::from(*b)),
+        Some(Key::Int(i)) => format!("i{i}"),
+    };
+    let payload = format!("{}|{}|{key}", chrono::Utc::now().timestamp_millis(), pos.id);
+    let tag = mac(&store.cursor_key().await?, tenant, fingerprint, payload.as_bytes())?.finalize().into_bytes();
+    Ok(format!("{}.{}", hex::encode(payload), hex::encode(&tag[..TAG_BYTES])))
+}
+
+/// Verifies and decodes a token; `kind`: the sort key's kind (None: id order).
+async fn decode(
+    store: &Store,
+    tenant: &TenantId,
+    fingerprint: &[u8; 32],
+    token: &str,
+    kind: Option<KeyKind>,
+) -> Result<Position> {
+    let invalid = || Error::InvalidPageToken;
+    let (payload_hex, tag_hex) = token.split_once('.').ok_or_else(invalid)?;
+    let payload = hex::decode(payload_hex).map_err(|_| invalid())?;
+    let tag = hex::decode(tag_hex).map_err(|_| invalid())?;
+    if tag.len() != TAG_BYTES {
+        return Err(invalid());
+    }
+    // Constant-time check of the truncated tag.
+    mac(&store.cursor_key().await?, tenant, fingerprint, &payload)?
+        .verify_truncated_left(&tag)
+        .map_err(|_| invalid())?;
+    let text = String::from_utf8(payload).map_err(|_| invalid())?;
+    let mut parts = text.splitn(3, '|');
+    let (Some(issued), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(invalid());
+    };
+    let issued: i64 = issued.parse().map_err(|_| invalid())?;
+    let age_ms = chrono::Utc::now().timestamp_millis().saturating_sub(issued);
+    if u128::try_from(age_ms).unwrap_or(0) >= store.cursor_ttl().as_millis() {
+        return Err(Error::ExpiredPageToken);
+    }
+    let key = match (key, kind) {
+        ("-", None) => None,
+        ("n", Some(_)) => Some(Key::Null),
+        (k, Some(KeyKind::Str)) if k.starts_with('s') => {
+            Some(Key::Str(String::from_utf8(hex::decode(&k[1..]).map_err(|_| invalid())?).map_err(|_| invalid())?))
+        }
+        ("b0", Some(KeyKind::Bool)) => Some(Key::Bool(false)),
+        ("b1", Some(KeyKind::Bool)) => Some(Key::Bool(true)),
+        (k, Some(KeyKind::Int)) if k.starts_with('i') => Some(Key::Int(k[1..].parse().map_err(|_| invalid())?)),
+        _ => return Err(invalid()),
+    };
+    Ok(Position { key, id: id.to_owned() })
+}

@@ -14,7 +14,7 @@ pub enum Error {
     Unauthenticated,
     #[error("{kind} {id} not found")]
     NotFound { kind: &'static str, id: String },
-    #[error("{field} is already taken in this tenant")]
+    #[error("{field} is already taken")]
     Uniqueness { field: &'static str },
     #[error("invalid {field}: {reason}")]
     InvalidValue { field: String, reason: String },

@@ -2,6 +2,9 @@
 
 use std::path::Path;
 
+use std::future::Future;
+use std::io::IsTerminal;
+
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use identity_core::Store;
@@ -66,13 +69,15 @@ async fn main() -> anyhow::Result<()> {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     match Cli::parse().command {
         Command::Serve { db, listen } => {
             let store = open(&db).await?;
+            let shutdown = shutdown_signal()?;
             let listener = TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
             tracing::info!(addr = %listener.local_addr()?, "identity-core listening");
-            identity_core::run(listener, store, shutdown_signal()).await?;
+            identity_core::run(listener, store, shutdown).await?;
             tracing::info!("identity-core stopped");
         }
         Command::Migrate { db } => {
@@ -109,22 +114,18 @@ fn sqlite_path(url: &str) -> Option<&str> {
     (!path.is_empty() && path != ":memory:").then_some(path)
 }
 
-/// Resolves on SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// Resolves on SIGTERM or SIGINT. The handlers are installed by this call,
+/// before the service announces itself, so a signal that arrives right
+/// after the "listening" line still stops it gracefully.
+fn shutdown_signal() -> anyhow::Result<impl Future<Output = ()> + Send + 'static> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { () = ctrl_c => {}, () = term => {} }
-    tracing::info!("shutdown signal received, finishing requests in flight");
+        tracing::info!("shutdown signal received, finishing requests in flight");
+    })
 }

@@ -60,6 +60,21 @@ enum TenantCommand {
         #[command(flatten)]
         db: Db,
     },
+    /// Sets a tenant's SCIM compatibility mode: lenient (default: what Okta and
+    /// Entra send) or strict (the SCIM interoperability profile).
+    SetMode {
+        /// The tenant's name.
+        name: String,
+        /// lenient or strict.
+        mode: String,
+        #[command(flatten)]
+        db: Db,
+    },
+    /// Lists tenants: name, id, mode.
+    List {
+        #[command(flatten)]
+        db: Db,
+    },
 }
 
 #[tokio::main]
@@ -90,6 +105,18 @@ async fn main() -> anyhow::Result<()> {
             println!("tenant {} created with id {}", tenant.name, tenant.id);
             println!("bearer token (shown once; send it as 'Authorization: Bearer <token>'):");
             println!("{token}");
+        }
+        Command::Tenant { command: TenantCommand::SetMode { name, mode, db } } => {
+            let mode = tenants::Mode::parse(&mode)?;
+            let store = open(&db).await?;
+            let tenant = tenants::set_mode(&store, &name, mode).await?;
+            println!("tenant {} is now {}", tenant.name, tenant.mode.as_str());
+        }
+        Command::Tenant { command: TenantCommand::List { db } } => {
+            let store = open(&db).await?;
+            for t in tenants::list(&store).await? {
+                println!("{}\t{}\t{}", t.name, t.id, t.mode.as_str());
+            }
         }
     }
     Ok(())

@@ -19,6 +19,7 @@ pub mod resources;
 pub mod response;
 pub mod schema;
 pub mod state;
+pub mod strict;
 
 use std::future::Future;
 

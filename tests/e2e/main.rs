@@ -11,5 +11,6 @@ mod groups;
 mod grpc;
 mod query;
 mod query_paging;
+mod strict;
 mod users;
 mod users_filter;

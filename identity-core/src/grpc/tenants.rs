@@ -1,7 +1,7 @@
 //! TenantService: who a token belongs to.
 
 use proto::v1::tenant_service_server::TenantService;
-use proto::v1::{Tenant, WhoAmIRequest};
+use proto::v1::{CompatibilityMode, Tenant, WhoAmIRequest};
 use tonic::{Request, Response, Status};
 
 use crate::error::Error;
@@ -17,10 +17,15 @@ impl TenantService for Tenants {
         let header = req.metadata().get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
         let token = super::bearer_token(header).ok_or(Error::Unauthenticated)?;
         let t = store::authenticate(&self.store, token).await?;
+        let mode = match t.mode {
+            store::Mode::Lenient => CompatibilityMode::Unspecified,
+            store::Mode::Strict => CompatibilityMode::Strict,
+        };
         Ok(Response::new(Tenant {
             id: t.id.to_string(),
             name: t.name,
             created: Some(crate::store::timestamp(t.created_us)),
+            mode: mode as i32,
         }))
     }
 }

@@ -15,6 +15,45 @@ pub struct Tenant {
     pub id: TenantId,
     pub name: String,
     pub created_us: i64,
+    pub mode: Mode,
+}
+
+/// A tenant's SCIM compatibility mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Accepts what real identity providers send (the default).
+    Lenient,
+    /// The interoperability profile (draft-zollner-scim-interop-profile-01).
+    Strict,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Lenient => "lenient",
+            Self::Strict => "strict",
+        }
+    }
+
+    /// Parses `lenient` / `strict`.
+    pub fn parse(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "lenient" => Ok(Self::Lenient),
+            "strict" => Ok(Self::Strict),
+            other => Err(Error::invalid("mode", format!("{other:?} is neither lenient nor strict"))),
+        }
+    }
+
+    fn from_db(s: &str) -> Self {
+        if s == "strict" { Self::Strict } else { Self::Lenient }
+    }
+}
+
+impl From<tenants::Model> for Tenant {
+    fn from(t: tenants::Model) -> Self {
+        let tenants::Model { id, name, mode, created_us } = t;
+        Self { id: TenantId::from_db(id), name, created_us, mode: Mode::from_db(&mode) }
+    }
 }
 
 /// Creates a tenant named `name` and its first token; returns both. The
@@ -55,7 +94,7 @@ pub async fn create(store: &Store, name: &str) -> Result<(Tenant, String)> {
         })
     })
     .await?;
-    let tenant = Tenant { id: TenantId::from_db(id.as_str().to_owned()), name, created_us: now };
+    let tenant = Tenant { id: TenantId::from_db(id.as_str().to_owned()), name, created_us: now, mode: Mode::Lenient };
     Ok((tenant, token))
 }
 
@@ -73,7 +112,28 @@ pub async fn authenticate(store: &Store, token: &str) -> Result<Tenant> {
         .one(store.conn())
         .await?
         .ok_or(Error::Unauthenticated)?;
-    Ok(Tenant { id: TenantId::from_db(tenant.id), name: tenant.name, created_us: tenant.created_us })
+    Ok(tenant.into())
+}
+
+/// Sets the compatibility mode of the tenant named `name`.
+pub async fn set_mode(store: &Store, name: &str, mode: Mode) -> Result<Tenant> {
+    let updated = tenants::Entity::update_many()
+        .col_expr(tenants::Column::Mode, sea_orm::sea_query::Expr::value(mode.as_str()))
+        .filter(tenants::Column::Name.eq(name))
+        .exec(store.conn())
+        .await?;
+    if updated.rows_affected == 0 {
+        return Err(Error::NotFound { kind: "Tenant", id: name.to_owned() });
+    }
+    let row = tenants::Entity::find().filter(tenants::Column::Name.eq(name)).one(store.conn()).await?;
+    row.map(Tenant::from).ok_or_else(|| Error::NotFound { kind: "Tenant", id: name.to_owned() })
+}
+
+/// Every tenant, by name.
+pub async fn list(store: &Store) -> Result<Vec<Tenant>> {
+    use sea_orm::QueryOrder;
+    let rows = tenants::Entity::find().order_by_asc(tenants::Column::Name).all(store.conn()).await?;
+    Ok(rows.into_iter().map(Tenant::from).collect())
 }
 
 /// 256 random bits, hex-encoded, with a recognisable prefix (so secret

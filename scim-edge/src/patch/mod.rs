@@ -37,6 +37,8 @@ pub struct Operation {
     /// The raw path text, for error details.
     pub path_text: Option<String>,
     pub value: Option<Value>,
+    /// Applied for a strict tenant (set by the engine, not parsed).
+    pub strict: bool,
 }
 
 impl Operation {
@@ -101,7 +103,7 @@ fn parse_one(index: usize, raw: &Value) -> ScimResult<Operation> {
     if op == Op::Remove && path.is_none() && value.is_none() {
         return Err(ScimError::bad_request(ScimType::NoTarget, format!("operation {index}: remove needs a \"path\"")));
     }
-    Ok(Operation { index, op, path, path_text, value })
+    Ok(Operation { index, op, path, path_text, value, strict: false })
 }
 
 #[cfg(test)]

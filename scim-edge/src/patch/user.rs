@@ -14,9 +14,12 @@ use crate::schema::{self, Mutability, Resolved, ResourceKind};
 
 const KIND: ResourceKind = ResourceKind::User;
 
-/// Applies `ops` to `doc` (a rendered user).
-pub fn apply(doc: &mut Value, ops: &[Operation]) -> ScimResult<()> {
+/// Applies `ops` to `doc` (a rendered user). `strict`: the interop
+/// profile's semantics (replace on a complex attribute replaces it whole).
+pub fn apply(doc: &mut Value, ops: &[Operation], strict: bool) -> ScimResult<()> {
     for op in ops {
+        let op = &Operation { strict, ..op.clone() };
+        let before = primaries(doc);
         let extension =
             op.path_text.as_deref().and_then(|p| KIND.extensions().iter().find(|s| s.id.eq_ignore_ascii_case(p)));
         match (&op.path, extension) {
@@ -24,8 +27,51 @@ pub fn apply(doc: &mut Value, ops: &[Operation]) -> ScimResult<()> {
             (Some(path), None) => apply_path(doc, op, path, op.value.as_ref())?,
             (None, None) => apply_pathless(doc, op)?,
         }
+        demote_old_primaries(doc, &before);
     }
     Ok(())
+}
+
+/// The elements marked primary, per multi-valued attribute (without their
+/// `primary` flag, to recognise them after the operation).
+fn primaries(doc: &Value) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    for (key, v) in doc.as_object().into_iter().flatten() {
+        for el in v.as_array().into_iter().flatten() {
+            if el.get("primary").and_then(crate::convert::json::as_bool) == Some(true) {
+                out.push((key.clone(), without_primary(el)));
+            }
+        }
+    }
+    out
+}
+
+fn without_primary(el: &Value) -> Value {
+    let mut el = el.clone();
+    if let Some(o) = el.as_object_mut() {
+        o.retain(|k, _| !k.eq_ignore_ascii_case("primary"));
+    }
+    el
+}
+
+/// RFC 7644 §3.5.2: setting `primary` on one value clears it on the others.
+/// Where an operation made a second element primary, the one that was
+/// primary before gives way.
+fn demote_old_primaries(doc: &mut Value, before: &[(String, Value)]) {
+    for (key, v) in doc.as_object_mut().into_iter().flatten() {
+        let Some(list) = v.as_array_mut() else { continue };
+        let is_primary = |el: &Value| el.get("primary").and_then(crate::convert::json::as_bool) == Some(true);
+        if list.iter().filter(|el| is_primary(el)).count() < 2 {
+            continue;
+        }
+        for el in list.iter_mut() {
+            if is_primary(el) && before.iter().any(|(k, old)| k == key && *old == without_primary(el)) {
+                if let Some(o) = el.as_object_mut() {
+                    o.insert("primary".to_owned(), Value::Bool(false));
+                }
+            }
+        }
+    }
 }
 
 /// The path is a bare extension URN: the value is an object of that
@@ -197,9 +243,27 @@ fn set_attr(
         return Ok(());
     }
     if r.attr.kind == schema::AttrType::Complex {
+        // Entra sends a manager as its bare id, or a one-element array.
+        let value = match value {
+            Value::Array(list) if list.len() == 1 => &list[0],
+            other => other,
+        };
+        let wrapped;
+        let value = match value {
+            Value::String(id) if r.attr.sub_attribute("value").is_some() => {
+                wrapped = serde_json::json!({ "value": id });
+                &wrapped
+            }
+            other => other,
+        };
         let Value::Object(subs) = value else {
             return Err(op.error(ScimType::InvalidValue, format!("{} must be an object", r.canonical)));
         };
+        if op.strict && op.op == Op::Replace {
+            // Interop profile: replace on a complex attribute replaces it whole.
+            c.insert(key.to_owned(), value.clone());
+            return Ok(());
+        }
         // RFC 7644 §3.5.2.1/3: sub-attributes given replace, others stay.
         let target = c.entry(key.to_owned()).or_insert_with(|| Value::Object(Map::new()));
         if !target.is_object() {
@@ -367,7 +431,7 @@ mod tests {
     fn patched(ops: Value) -> Result<Value, String> {
         let mut doc = user();
         let ops = parse(&json!({"Operations": ops})).map_err(|e| e.detail)?;
-        apply(&mut doc, &ops).map_err(|e| e.detail)?;
+        apply(&mut doc, &ops, false).map_err(|e| e.detail)?;
         Ok(doc)
     }
 

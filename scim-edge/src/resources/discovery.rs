@@ -13,13 +13,14 @@ use crate::query::{DEFAULT_COUNT, MAX_COUNT};
 use crate::response::Scim;
 use crate::schema::{self, Capabilities, ResourceKind};
 use crate::state::AppState;
+use crate::strict::Mode;
 
 /// Minimum lifetime of a cursor, in seconds (identity-core's default page
 /// token lifetime).
 const CURSOR_TIMEOUT_SECS: u64 = 3600;
 
 /// What this server really supports; every flag is backed by tests.
-fn capabilities() -> Capabilities {
+fn capabilities(mode: Mode) -> Capabilities {
     Capabilities {
         patch: true,
         bulk: None,
@@ -27,7 +28,7 @@ fn capabilities() -> Capabilities {
         sort: true,
         etag: true,
         change_password: false,
-        interop_profile_conformant: false,
+        interop_profile_conformant: mode.is_strict(),
         documentation_uri: None,
     }
 }
@@ -41,8 +42,8 @@ async fn check(s: &AppState, ctx: &Ctx) -> ScimResult<()> {
 
 /// GET /ServiceProviderConfig.
 pub async fn service_provider_config(State(s): State<AppState>, ctx: Ctx) -> ScimResult<Scim> {
-    check(&s, &ctx).await?;
-    let mut doc = schema::service_provider_config_json(&capabilities(), &ctx.base);
+    let mode = Mode::of(&s, &ctx).await?;
+    let mut doc = schema::service_provider_config_json(&capabilities(mode), &ctx.base);
     // RFC 9865 §4: both paging methods; cursors live at least an hour
     // (identity-core's page token lifetime).
     doc["pagination"] = json!({

@@ -20,6 +20,7 @@ use crate::query::{ListParams, ListQuery};
 use crate::response::Scim;
 use crate::schema::ResourceKind;
 use crate::state::AppState;
+use crate::strict::{self, Mode};
 
 const KIND: ResourceKind = ResourceKind::Group;
 
@@ -35,6 +36,7 @@ fn render(g: &Group, ctx: &Ctx, p: &Projection) -> Value {
 /// POST /Groups.
 pub async fn create(State(s): State<AppState>, ctx: Ctx, q: QueryPairs, ScimJson(body): ScimJson) -> ScimResult<Scim> {
     let p = projection(&q)?;
+    strict::check_body(&s, &ctx, KIND, &body).await?;
     let group = from_scim(&body)?;
     let created = s.groups.clone().create_group(ctx.req(CreateGroupRequest { group: Some(group) })).await?.into_inner();
     Ok(Scim::resource(render(&created, &ctx, &p), true))
@@ -93,6 +95,7 @@ pub async fn replace(
     ScimJson(body): ScimJson,
 ) -> ScimResult<Scim> {
     let p = projection(&q)?;
+    strict::check_body(&s, &ctx, KIND, &body).await?;
     let group = from_scim(&body)?;
     let req = ReplaceGroupRequest {
         id,
@@ -117,6 +120,9 @@ pub async fn update(
 ) -> ScimResult<Response> {
     let p = projection(&q)?;
     let ops = patch::parse(&body)?;
+    if Mode::of(&s, &ctx).await?.is_strict() {
+        strict::check_patch(KIND, &ops)?;
+    }
     let plan = patch::group::plan(&id, &ops)?;
     let req = UpdateGroupRequest {
         id,

@@ -18,6 +18,7 @@ use crate::query::{ListParams, ListQuery};
 use crate::response::Scim;
 use crate::schema::ResourceKind;
 use crate::state::AppState;
+use crate::strict::{self, Mode};
 
 const KIND: ResourceKind = ResourceKind::User;
 /// How often a PATCH without If-Match re-reads and re-applies after a
@@ -36,6 +37,7 @@ fn render(u: &User, ctx: &Ctx, p: &Projection) -> Value {
 /// POST /Users.
 pub async fn create(State(s): State<AppState>, ctx: Ctx, q: QueryPairs, ScimJson(body): ScimJson) -> ScimResult<Scim> {
     let p = projection(&q)?;
+    strict::check_body(&s, &ctx, KIND, &body).await?;
     let IncomingUser { user, password } = from_scim(&body)?;
     let created =
         s.users.clone().create_user(ctx.req(CreateUserRequest { user: Some(user), password })).await?.into_inner();
@@ -89,6 +91,7 @@ pub async fn replace(
     ScimJson(body): ScimJson,
 ) -> ScimResult<Scim> {
     let p = projection(&q)?;
+    strict::check_body(&s, &ctx, KIND, &body).await?;
     let IncomingUser { user, password: _ } = from_scim(&body)?;
     let req = ReplaceUserRequest { id, user: Some(user), expected_version: if_match(&headers) };
     let updated = s.users.clone().replace_user(ctx.req(req)).await?.into_inner();
@@ -108,6 +111,10 @@ pub async fn update(
 ) -> ScimResult<Scim> {
     let p = projection(&q)?;
     let ops = patch::parse(&body)?;
+    let mode = Mode::of(&s, &ctx).await?;
+    if mode.is_strict() {
+        strict::check_patch(KIND, &ops)?;
+    }
     let wanted = if_match(&headers);
     let mut client = s.users.clone();
     for attempt in 0..PATCH_ATTEMPTS {
@@ -125,7 +132,7 @@ pub async fn update(
             ));
         }
         let mut doc = to_scim(&current, &ctx.base);
-        patch::user::apply(&mut doc, &ops)?;
+        patch::user::apply(&mut doc, &ops, mode.is_strict())?;
         let IncomingUser { user, password: _ } = from_scim(&doc)?;
         let req = ReplaceUserRequest { id: id.clone(), user: Some(user), expected_version: Some(version) };
         match client.replace_user(ctx.req(req)).await {

@@ -65,10 +65,11 @@ fn demote_old_primaries(doc: &mut Value, before: &[(String, Value)]) {
             continue;
         }
         for el in list.iter_mut() {
-            if is_primary(el) && before.iter().any(|(k, old)| k == key && *old == without_primary(el)) {
-                if let Some(o) = el.as_object_mut() {
-                    o.insert("primary".to_owned(), Value::Bool(false));
-                }
+            if is_primary(el)
+                && before.iter().any(|(k, old)| k == key && *old == without_primary(el))
+                && let Some(o) = el.as_object_mut()
+            {
+                o.insert("primary".to_owned(), Value::Bool(false));
             }
         }
     }

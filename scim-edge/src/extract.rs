@@ -44,24 +44,12 @@ where
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .ok_or_else(|| ScimError::unauthorized("missing Authorization header (expected: Bearer <token>)"))?;
-        let token = bearer_token(header)
-            .ok_or_else(|| ScimError::unauthorized("unsupported Authorization scheme (expected: Bearer <token>)"))?;
-        let token = MetadataValue::try_from(format!("Bearer {token}"))
-            .map_err(|_| ScimError::unauthorized("malformed bearer token"))?;
+        // Forwarded as sent: identity-core reads `Bearer <token>` and Okta's
+        // bare token, and rejects anything else with UNAUTHENTICATED.
+        let token =
+            MetadataValue::try_from(header).map_err(|_| ScimError::unauthorized("malformed Authorization header"))?;
         Ok(Self { token, base: base_url(parts, state.config.public_url.as_deref()) })
     }
-}
-
-/// Accepts `Bearer <token>` (any case) and Okta's bare `<token>`.
-pub fn bearer_token(header: &str) -> Option<&str> {
-    let header = header.trim();
-    let token = match header.split_once(' ') {
-        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
-        Some(_) => return None,
-        None if header.eq_ignore_ascii_case("bearer") => return None,
-        None => header,
-    };
-    (!token.is_empty()).then_some(token)
 }
 
 /// The SCIM base URL: the configured public URL, else scheme + Host of the
@@ -103,19 +91,5 @@ impl<S: Send + Sync> FromRequest<S> for ScimJson {
         let value: Value = serde_json::from_slice(&bytes)
             .map_err(|e| ScimError::invalid_syntax(format!("the request body is not valid JSON: {e}")))?;
         Ok(Self(value))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn okta_header_mode_sends_the_bare_token() {
-        assert_eq!(bearer_token("abc123"), Some("abc123"));
-        assert_eq!(bearer_token("Bearer abc123"), Some("abc123"));
-        assert_eq!(bearer_token("BEARER abc123"), Some("abc123"));
-        assert_eq!(bearer_token("Basic dXNlcjpwYXNz"), None);
-        assert_eq!(bearer_token(""), None);
     }
 }

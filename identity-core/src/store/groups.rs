@@ -123,12 +123,7 @@ pub async fn update(
     in_tx(store, |txn| {
         let (tenant, id, fields, changes) = (tenant.clone(), id.clone(), fields.clone(), changes.clone());
         Box::pin(async move {
-            let row = groups::Entity::find_in(&tenant)
-                .filter(groups::Column::Id.eq(id.as_str()))
-                .lock_exclusive()
-                .one(txn)
-                .await?
-                .ok_or_else(|| not_found(&id))?;
+            let row = lock(txn, &tenant, &id).await?;
             check_version(expected, row.version)?;
             let now = time::now_us();
             let mut update = groups::Entity::update_in(&tenant)
@@ -166,12 +161,7 @@ pub async fn delete(store: &Store, tenant: &TenantId, id: &ResourceId, expected:
         let (tenant, id) = (tenant.clone(), id.clone());
         Box::pin(async move {
             if expected.is_some() {
-                let row = groups::Entity::find_in(&tenant)
-                    .filter(groups::Column::Id.eq(id.as_str()))
-                    .lock_exclusive()
-                    .one(txn)
-                    .await?
-                    .ok_or_else(|| not_found(&id))?;
+                let row = lock(txn, &tenant, &id).await?;
                 check_version(expected, row.version)?;
             }
             let deleted =
@@ -229,6 +219,17 @@ pub(crate) async fn forget_member(txn: &DatabaseTransaction, tenant: &TenantId, 
         .exec(txn)
         .await?;
     Ok(())
+}
+
+/// Reads a row for update: locked until the transaction ends on MySQL
+/// (SQLite serialises writers anyway).
+async fn lock(txn: &DatabaseTransaction, tenant: &TenantId, id: &ResourceId) -> Result<groups::Model> {
+    groups::Entity::find_in(tenant)
+        .filter(groups::Column::Id.eq(id.as_str()))
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or_else(|| not_found(id))
 }
 
 fn not_found(id: &ResourceId) -> Error {

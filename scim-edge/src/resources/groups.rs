@@ -10,7 +10,7 @@ use proto::v1::{
 };
 use serde_json::Value;
 
-use super::{QueryPairs, if_match, not_modified, paged_response};
+use super::{QueryPairs, conditional, if_match, paged_response};
 use crate::convert::group::{from_scim, to_scim};
 use crate::error::ScimResult;
 use crate::extract::{Ctx, ScimJson};
@@ -53,11 +53,7 @@ pub async fn get(
     let p = projection(&q)?;
     let req = GetGroupRequest { id, include_members: p.shows("members") };
     let group = s.groups.clone().get_group(ctx.req(req)).await?.into_inner();
-    let resp = Scim::resource(render(&group, &ctx, &p), false);
-    if not_modified(&headers, resp.etag.as_deref()) {
-        return Ok(StatusCode::NOT_MODIFIED.into_response());
-    }
-    Ok(resp.into_response())
+    Ok(conditional(&headers, Scim::resource(render(&group, &ctx, &p), false)))
 }
 
 /// GET /Groups.

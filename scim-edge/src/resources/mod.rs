@@ -1,17 +1,20 @@
-//! HTTP handlers per resource type (`/Users`, `/Groups`) and the discovery
-//! endpoints, plus what they share: list envelopes and conditional requests.
+//! HTTP handlers per resource type (`/Users`, `/Groups`) and the
+//! discovery endpoints, plus what they share: list envelopes and conditional
+//! requests.
 
 pub mod discovery;
 pub mod groups;
 pub mod search;
 pub mod users;
 
-use axum::http::HeaderMap;
 use axum::http::header::{IF_MATCH, IF_NONE_MATCH};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::convert::version_of;
 use crate::query::ListQuery;
+use crate::response::Scim;
 use crate::schema::LIST_RESPONSE;
 
 /// RFC 7644 §3.4.2 ListResponse.
@@ -57,6 +60,14 @@ pub fn not_modified(headers: &HeaderMap, etag: Option<&str>) -> bool {
     };
     let current = version_of(etag);
     h.split(',').any(|t| t.trim() == "*" || version_of(t) == current)
+}
+
+/// A single resource for GET: 304 when `If-None-Match` names its ETag.
+pub fn conditional(headers: &HeaderMap, resp: Scim) -> Response {
+    if not_modified(headers, resp.etag.as_deref()) {
+        return StatusCode::NOT_MODIFIED.into_response();
+    }
+    resp.into_response()
 }
 
 /// Query pairs of a request, for case-insensitive parameter lookup.

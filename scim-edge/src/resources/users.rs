@@ -3,12 +3,12 @@
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use proto::v1::{CreateUserRequest, DeleteUserRequest, GetUserRequest, ListUsersRequest, ReplaceUserRequest, User};
 use serde_json::Value;
 use tonic::Code;
 
-use super::{QueryPairs, if_match, not_modified, paged_response};
+use super::{QueryPairs, conditional, if_match, paged_response};
 use crate::convert::user::{IncomingUser, from_scim, to_scim};
 use crate::error::{ScimError, ScimResult};
 use crate::extract::{Ctx, ScimJson};
@@ -54,11 +54,7 @@ pub async fn get(
 ) -> ScimResult<Response> {
     let p = projection(&q)?;
     let user = s.users.clone().get_user(ctx.req(GetUserRequest { id })).await?.into_inner();
-    let resp = Scim::resource(render(&user, &ctx, &p), false);
-    if not_modified(&headers, resp.etag.as_deref()) {
-        return Ok(StatusCode::NOT_MODIFIED.into_response());
-    }
-    Ok(resp.into_response())
+    Ok(conditional(&headers, Scim::resource(render(&user, &ctx, &p), false)))
 }
 
 /// GET /Users.

@@ -91,12 +91,7 @@ where
     in_tx(store, |txn| {
         let (tenant, id, change) = (tenant.clone(), id.clone(), change.clone());
         Box::pin(async move {
-            let row = users::Entity::find_in(&tenant)
-                .filter(users::Column::Id.eq(id.as_str()))
-                .lock_exclusive()
-                .one(txn)
-                .await?
-                .ok_or_else(|| not_found(&id))?;
+            let row = lock(txn, &tenant, &id).await?;
             check_version(expected, row.version)?;
             let (version, created) = (row.version, row.created_us);
             let current = assemble(txn, &tenant, vec![row]).await?.pop().ok_or_else(|| not_found(&id))?;
@@ -130,12 +125,7 @@ pub async fn delete(store: &Store, tenant: &TenantId, id: &ResourceId, expected:
         let (tenant, id) = (tenant.clone(), id.clone());
         Box::pin(async move {
             if expected.is_some() {
-                let row = users::Entity::find_in(&tenant)
-                    .filter(users::Column::Id.eq(id.as_str()))
-                    .lock_exclusive()
-                    .one(txn)
-                    .await?
-                    .ok_or_else(|| not_found(&id))?;
+                let row = lock(txn, &tenant, &id).await?;
                 check_version(expected, row.version)?;
             }
             let deleted = users::Entity::delete_in(&tenant).filter(users::Column::Id.eq(id.as_str())).exec(txn).await?;
@@ -151,6 +141,17 @@ pub async fn delete(store: &Store, tenant: &TenantId, id: &ResourceId, expected:
         })
     })
     .await
+}
+
+/// Reads a row for update: locked until the transaction ends on MySQL
+/// (SQLite serialises writers anyway).
+async fn lock(txn: &DatabaseTransaction, tenant: &TenantId, id: &ResourceId) -> Result<users::Model> {
+    users::Entity::find_in(tenant)
+        .filter(users::Column::Id.eq(id.as_str()))
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or_else(|| not_found(id))
 }
 
 fn not_found(id: &ResourceId) -> Error {

@@ -90,8 +90,9 @@ impl ScimError {
     }
 }
 
-impl IntoResponse for ScimError {
-    fn into_response(self) -> Response {
+impl ScimError {
+    /// The RFC 7644 §3.12 body.
+    pub fn body(&self) -> serde_json::Value {
         let mut body = json!({
             "schemas": [ERROR],
             "status": self.status.as_u16().to_string(),
@@ -100,7 +101,13 @@ impl IntoResponse for ScimError {
         if let Some(t) = self.scim_type {
             body["scimType"] = json!(t.as_str());
         }
-        let mut resp = (self.status, body.to_string()).into_response();
+        body
+    }
+}
+
+impl IntoResponse for ScimError {
+    fn into_response(self) -> Response {
+        let mut resp = (self.status, self.body().to_string()).into_response();
         resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_CONTENT_TYPE));
         if self.status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"scim\""));

@@ -31,14 +31,14 @@ use tower_http::trace::TraceLayer;
 
 pub use config::Config;
 use error::ScimError;
-use resources::{discovery, groups, search, users};
+use resources::{bulk, discovery, groups, search, users};
 use state::AppState;
 
 /// Where the SCIM API is mounted.
 pub const BASE_PATH: &str = "/scim/v2";
 
 /// Methods a route does not support get a SCIM 405.
-fn only(route: MethodRouter<AppState>) -> MethodRouter<AppState> {
+fn only<S: Clone + Send + Sync + 'static>(route: MethodRouter<S>) -> MethodRouter<S> {
     route.fallback(|| async { ScimError::method_not_allowed() })
 }
 
@@ -58,12 +58,17 @@ pub fn router(state: AppState) -> Router {
         .route("/ResourceTypes/{id}", only(get(discovery::resource_type)))
         .route("/Schemas", only(get(discovery::schemas)))
         .route("/Schemas/{id}", only(get(discovery::schema_by_id)));
-    Router::new()
+    let app = Router::new()
         .nest(BASE_PATH, api)
         .fallback(|| async { ScimError::not_found("no such endpoint; the SCIM API is under /scim/v2") })
         .layer(DefaultBodyLimit::max(max_body))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .with_state(state.clone());
+    // RFC 7644 §3.7: Bulk runs each operation through `app` (which has no
+    // /Bulk), under its own advertised payload limit.
+    let bulk = only(post(bulk::bulk))
+        .layer(DefaultBodyLimit::max(bulk::MAX_PAYLOAD_SIZE as usize))
+        .with_state(bulk::Bulk::new(state, app.clone()));
+    app.route(&format!("{BASE_PATH}/Bulk"), bulk).layer(TraceLayer::new_for_http())
 }
 
 /// Serves SCIM on `listener` until `shutdown` resolves, then finishes the

@@ -9,7 +9,7 @@ e2e!(discovery_documents_tell_the_truth, |app| {
     assert_eq!(spc.body["schemas"], json!(["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"]));
     assert_eq!(spc.body["patch"]["supported"], true);
     assert_eq!(spc.body["filter"]["supported"], true);
-    assert_eq!(spc.body["bulk"]["supported"], false);
+    assert_eq!(spc.body["bulk"], json!({"supported": true, "maxOperations": 1000, "maxPayloadSize": 1_048_576}));
     assert_eq!(spc.body["sort"]["supported"], true);
     assert_eq!(spc.body["filter"]["maxResults"], 1000);
     assert_eq!(

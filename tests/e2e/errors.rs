@@ -99,7 +99,9 @@ e2e!(bad_input_gets_scim_errors, |app| {
     let two_primaries = app
         .patch(
             &format!("/Users/{id}"),
-            json!({"Operations": [{"op": "add", "path": "emails", "value": [{"value": "b@x.com", "primary": true}]}]}),
+            json!({"Operations": [{"op": "add", "path": "emails", "value": [
+                {"value": "b@x.com", "primary": true}, {"value": "c@x.com", "primary": true}
+            ]}]}),
         )
         .await;
     assert_eq!(two_primaries.status, StatusCode::BAD_REQUEST);

@@ -30,7 +30,9 @@ e2e!(okta_group_push_lifecycle, |app| {
         {"op": "add", "path": "members", "value": [{"value": ann, "display": "ann@x.com"}, {"value": bob, "display": "bob@x.com"}]}
     ]})).await;
     assert_eq!(add.status, StatusCode::NO_CONTENT, "{}", add.body);
+    let etag = add.header("etag").expect("a 204 PATCH still carries the new version").to_owned();
     let g = app.get(&path).await.body;
+    assert_eq!(g["meta"]["version"], etag.as_str());
     let members: Vec<&str> = g["members"].as_array().unwrap().iter().map(|m| m["value"].as_str().unwrap()).collect();
     assert_eq!(members.len(), 2);
     assert!(members.contains(&ann.as_str()) && members.contains(&bob.as_str()));

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod auth;
+mod bulk;
 mod discovery;
 mod errors;
 mod groups;

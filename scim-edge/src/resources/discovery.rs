@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use proto::v1::WhoAmIRequest;
 use serde_json::json;
 
-use super::list_response;
+use super::{bulk, list_response};
 use crate::error::{ScimError, ScimResult};
 use crate::extract::Ctx;
 use crate::query::{DEFAULT_COUNT, MAX_COUNT};
@@ -23,7 +23,7 @@ const CURSOR_TIMEOUT_SECS: u64 = 3600;
 fn capabilities(mode: Mode) -> Capabilities {
     Capabilities {
         patch: true,
-        bulk: None,
+        bulk: Some((bulk::MAX_OPERATIONS, bulk::MAX_PAYLOAD_SIZE)),
         filter_max_results: MAX_COUNT,
         sort: true,
         etag: true,

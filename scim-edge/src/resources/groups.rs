@@ -130,7 +130,13 @@ pub async fn update(
     };
     let updated = s.groups.clone().update_group(ctx.req(req)).await?.into_inner();
     if !p.is_explicit() {
-        return Ok(StatusCode::NO_CONTENT.into_response());
+        // No body, but the new version, for clients that track it.
+        let version = updated.meta.as_ref().map(|m| crate::convert::etag(&m.version));
+        let mut resp = StatusCode::NO_CONTENT.into_response();
+        if let Some(v) = version.and_then(|v| axum::http::HeaderValue::from_str(&v).ok()) {
+            resp.headers_mut().insert(axum::http::header::ETAG, v);
+        }
+        return Ok(resp);
     }
     Ok(Scim::resource(render(&updated, &ctx, &p), false).into_response())
 }

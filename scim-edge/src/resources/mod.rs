@@ -1,7 +1,8 @@
-//! HTTP handlers per resource type (`/Users`, `/Groups`) and the
+//! HTTP handlers per resource type (`/Users`, `/Groups`), `/Bulk` and the
 //! discovery endpoints, plus what they share: list envelopes and conditional
 //! requests.
 
+pub mod bulk;
 pub mod discovery;
 pub mod groups;
 pub mod search;

@@ -107,6 +107,8 @@ impl ValidUser {
 pub struct ValidGroup {
     pub display_name: String,
     pub external_id: Option<String>,
+    /// Extension values; checked by the store against the tenant's schemas.
+    pub extensions: Option<prost_types::Struct>,
 }
 
 impl ValidGroup {
@@ -115,7 +117,11 @@ impl ValidGroup {
         if let Some(ext) = &group.external_id {
             key("externalId", ext)?;
         }
-        Ok(Self { display_name: group.display_name.clone(), external_id: group.external_id.clone() })
+        Ok(Self {
+            display_name: group.display_name.clone(),
+            external_id: group.external_id.clone(),
+            extensions: group.extensions.clone(),
+        })
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod domain;
 pub mod error;
 pub mod grpc;
+pub mod schema_file;
 pub mod store;
 
 use std::future::Future;

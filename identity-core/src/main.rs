@@ -8,7 +8,9 @@ use std::io::IsTerminal;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use identity_core::Store;
-use identity_core::store::tenants;
+use identity_core::schema_file;
+use identity_core::store::{schemas, tenants};
+use proto::v1::ResourceType;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
@@ -48,6 +50,36 @@ enum Command {
     Tenant {
         #[command(subcommand)]
         command: TenantCommand,
+    },
+    /// A tenant's extension schemas (custom attributes, e.g. Okta's).
+    Schema {
+        #[command(subcommand)]
+        command: SchemaCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum SchemaCommand {
+    /// Declares an extension schema, read from an RFC 7643 schema document
+    /// (JSON, as /Schemas shows schemas; simple attribute types only).
+    Add {
+        /// The tenant's name.
+        #[arg(long)]
+        tenant: String,
+        /// The resource it extends: User or Group.
+        #[arg(long, default_value = "User")]
+        resource_type: String,
+        /// The schema document.
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        db: Db,
+    },
+    /// Lists a tenant's extension schemas.
+    List {
+        #[arg(long)]
+        tenant: String,
+        #[command(flatten)]
+        db: Db,
     },
 }
 
@@ -111,6 +143,32 @@ async fn main() -> anyhow::Result<()> {
             let store = open(&db).await?;
             let tenant = tenants::set_mode(&store, &name, mode).await?;
             println!("tenant {} is now {}", tenant.name, tenant.mode.as_str());
+        }
+        Command::Schema { command: SchemaCommand::Add { tenant, resource_type, file, db } } => {
+            let rt = match resource_type.to_ascii_lowercase().as_str() {
+                "user" => ResourceType::User,
+                "group" => ResourceType::Group,
+                other => anyhow::bail!("--resource-type is User or Group, not {other:?}"),
+            };
+            let json = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let schema = schema_file::parse(&json, rt).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let store = open(&db).await?;
+            let t = tenants::find_by_name(&store, &tenant).await?;
+            let s = schemas::create(&store, &t.id, schema).await?;
+            println!("schema {} ({} attributes) added to tenant {}", s.id, s.attributes.len(), t.name);
+        }
+        Command::Schema { command: SchemaCommand::List { tenant, db } } => {
+            let store = open(&db).await?;
+            let t = tenants::find_by_name(&store, &tenant).await?;
+            for s in schemas::all(&store, &t.id).await? {
+                let names: Vec<&str> = s.attributes.iter().map(|a| a.name.as_str()).collect();
+                println!(
+                    "{}\t{}\t{}",
+                    s.id,
+                    if s.resource_type == ResourceType::Group as i32 { "Group" } else { "User" },
+                    names.join(",")
+                );
+            }
         }
         Command::Tenant { command: TenantCommand::List { db } } => {
             let store = open(&db).await?;

@@ -478,3 +478,47 @@ async fn the_edge_answers_503_with_a_scim_error_while_the_core_is_down() {
     assert_eq!(body["schemas"], json!([SCIM_ERROR_SCHEMA]), "{body}");
     assert!(headers.contains_key("retry-after"), "no Retry-After in {headers:?}");
 }
+
+#[test]
+fn operators_set_modes_and_declare_schemas_from_the_command_line() {
+    let dir = TempDir::new();
+    let url = dir.sqlite_url();
+    new_token(&url, "acme");
+
+    let mut set = command(core_bin());
+    set.args(["tenant", "set-mode", "acme", "strict", "--database-url", &url]);
+    let out = run(set);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut bad = command(core_bin());
+    bad.args(["tenant", "set-mode", "acme", "sideways", "--database-url", &url]);
+    assert!(!run(bad).status.success(), "an unknown mode is refused");
+    let mut list = command(core_bin());
+    list.args(["tenant", "list", "--database-url", &url]);
+    let out = run(list);
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(listed.lines().any(|l| l.starts_with("acme\t") && l.ends_with("\tstrict")), "{listed}");
+
+    let file = dir.0.join("acme.json");
+    std::fs::write(
+        &file,
+        json!({
+            "id": "urn:ietf:params:scim:schemas:extension:acme:2.0:User",
+            "name": "AcmeUser",
+            "attributes": [{"name": "badge", "type": "string"}, {"name": "level", "type": "integer", "multiValued": false}]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let mut add = command(core_bin());
+    add.args(["schema", "add", "--tenant", "acme"]).arg(&file).args(["--database-url", &url]);
+    let out = run(add);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut again = command(core_bin());
+    again.args(["schema", "add", "--tenant", "acme"]).arg(&file).args(["--database-url", &url]);
+    assert!(!run(again).status.success(), "a schema is declared once");
+    let mut list = command(core_bin());
+    list.args(["schema", "list", "--tenant", "acme", "--database-url", &url]);
+    let out = run(list);
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(listed.contains("urn:ietf:params:scim:schemas:extension:acme:2.0:User\tUser\tbadge,level"), "{listed}");
+}

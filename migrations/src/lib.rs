@@ -14,6 +14,7 @@ use sea_orm_migration::prelude::*;
 mod ddl;
 mod m20261129_000001_foundation;
 mod m20261130_000002_secrets;
+mod m20261130_000003_custom_schemas;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -21,6 +22,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261129_000001_foundation::Migration), Box::new(m20261130_000002_secrets::Migration)]
+        vec![
+            Box::new(m20261129_000001_foundation::Migration),
+            Box::new(m20261130_000002_secrets::Migration),
+            Box::new(m20261130_000003_custom_schemas::Migration),
+        ]
     }
 }

@@ -9,19 +9,49 @@ use axum::http::{StatusCode, header};
 use serde_json::Value;
 use tonic::metadata::MetadataValue;
 
-use crate::error::ScimError;
-use crate::state::AppState;
+use std::sync::Arc;
 
-/// Who is calling (their bearer token, forwarded to identity-core, which
-/// resolves the tenant) and the base URL they reached us at.
+use proto::v1::{CompatibilityMode, WhoAmIRequest};
+
+use crate::error::ScimError;
+use crate::schema::{Registry, ResourceKind, Scope};
+use crate::state::AppState;
+use crate::strict::Mode;
+
+/// Who is calling: their bearer token (forwarded to identity-core, which
+/// resolves the tenant), their tenant's mode and schemas, and the base URL
+/// they reached us at.
 #[derive(Clone, Debug)]
 pub struct Ctx {
     token: MetadataValue<tonic::metadata::Ascii>,
     /// e.g. `https://app.example.com/scim/v2`, no trailing slash.
     pub base: String,
+    tenant: Arc<Tenant>,
+}
+
+/// What the edge needs to know of the caller's tenant.
+#[derive(Debug)]
+struct Tenant {
+    mode: Mode,
+    registry: Registry,
 }
 
 impl Ctx {
+    /// The tenant's compatibility mode.
+    pub fn mode(&self) -> Mode {
+        self.tenant.mode
+    }
+
+    /// `kind` with the tenant's extension schemas.
+    pub fn scope(&self, kind: ResourceKind) -> Scope<'_> {
+        self.tenant.registry.scope(kind)
+    }
+
+    /// The tenant's schemas.
+    pub fn registry(&self) -> &Registry {
+        &self.tenant.registry
+    }
+
     /// A gRPC request carrying the caller's credential.
     pub fn req<T>(&self, msg: T) -> tonic::Request<T> {
         let mut r = tonic::Request::new(msg);
@@ -48,7 +78,17 @@ where
         // bare token, and rejects anything else with UNAUTHENTICATED.
         let token =
             MetadataValue::try_from(header).map_err(|_| ScimError::unauthorized("malformed Authorization header"))?;
-        Ok(Self { token, base: base_url(parts, state.config.public_url.as_deref()) })
+        // One call learns the tenant (and checks the credential): its mode and
+        // extension schemas shape how the request is read.
+        let mut who = tonic::Request::new(WhoAmIRequest {});
+        who.metadata_mut().insert("authorization", token.clone());
+        let t = state.tenants.clone().who_am_i(who).await?.into_inner();
+        let mode = match CompatibilityMode::try_from(t.mode) {
+            Ok(CompatibilityMode::Strict) => Mode::Strict,
+            _ => Mode::Lenient,
+        };
+        let tenant = Arc::new(Tenant { mode, registry: Registry::from_proto(&t.schemas) });
+        Ok(Self { token, base: base_url(parts, state.config.public_url.as_deref()), tenant })
     }
 }
 

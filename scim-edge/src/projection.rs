@@ -6,7 +6,7 @@
 use serde_json::{Map, Value};
 
 use crate::error::{ScimError, ScimResult, ScimType};
-use crate::schema::{self, ResourceKind, Returned};
+use crate::schema::{self, Returned, Scope};
 
 /// Which attributes a response carries.
 #[derive(Debug, Default, Clone)]
@@ -21,21 +21,21 @@ impl Projection {
     /// Parses the comma-separated lists; unknown attributes are
     /// `invalidValue` (RFC 7644 §3.4.2.5 leaves it open; a typo should not
     /// silently return everything).
-    pub fn parse(kind: ResourceKind, attributes: Option<&str>, excluded: Option<&str>) -> ScimResult<Self> {
-        Self::build(kind, attributes, excluded, true)
+    pub fn parse(scope: Scope<'_>, attributes: Option<&str>, excluded: Option<&str>) -> ScimResult<Self> {
+        Self::build(scope, attributes, excluded, true)
     }
 
     /// Like [`Projection::parse`], but names `kind` does not have are
     /// skipped: for `POST /.search`, whose lists span several resource types.
-    pub fn parse_known(kind: ResourceKind, attributes: Option<&str>, excluded: Option<&str>) -> Self {
-        Self::build(kind, attributes, excluded, false).unwrap_or_default()
+    pub fn parse_known(scope: Scope<'_>, attributes: Option<&str>, excluded: Option<&str>) -> Self {
+        Self::build(scope, attributes, excluded, false).unwrap_or_default()
     }
 
-    fn build(kind: ResourceKind, attributes: Option<&str>, excluded: Option<&str>, strict: bool) -> ScimResult<Self> {
+    fn build(scope: Scope<'_>, attributes: Option<&str>, excluded: Option<&str>, strict: bool) -> ScimResult<Self> {
         let list = |s: &str| -> ScimResult<Vec<schema::Resolved>> {
             let mut out = Vec::new();
             for p in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-                match schema::resolve_path(kind, p) {
+                match schema::resolve_path(scope, p) {
                     Some(r) => out.push(r),
                     None if strict => {
                         return Err(ScimError::bad_request(
@@ -68,18 +68,18 @@ impl Projection {
     }
 
     /// Applies the projection to a rendered resource of `kind`.
-    pub fn apply(&self, kind: ResourceKind, mut doc: Value) -> Value {
+    pub fn apply(&self, scope: Scope<'_>, mut doc: Value) -> Value {
         let Some(obj) = doc.as_object_mut() else {
             return doc;
         };
-        for schema_def in kind.schemas() {
-            let is_core = std::ptr::eq(schema_def, kind.schema());
+        for schema_def in scope.schemas() {
+            let is_core = std::ptr::eq(schema_def, scope.kind.schema());
             if is_core {
-                self.filter_container(obj, schema_def, kind, true);
+                self.filter_container(obj, schema_def, scope, true);
             } else if let Some(key) = crate::convert::json::key_of(obj, schema_def.id)
                 && let Some(Value::Object(ext)) = obj.get_mut(&key)
             {
-                self.filter_container(ext, schema_def, kind, false);
+                self.filter_container(ext, schema_def, scope, false);
                 if ext.is_empty() {
                     obj.remove(&key);
                 }
@@ -88,7 +88,7 @@ impl Projection {
         // Keep `schemas` truthful: drop extension URNs no longer present.
         let present: Vec<String> = obj.keys().filter(|k| k.starts_with("urn:")).cloned().collect();
         if let Some(Value::Array(s)) = obj.get_mut("schemas") {
-            s.retain(|u| u.as_str().is_some_and(|u| u == kind.schema().id || present.iter().any(|p| p == u)));
+            s.retain(|u| u.as_str().is_some_and(|u| u == scope.kind.schema().id || present.iter().any(|p| p == u)));
         }
         doc
     }
@@ -97,7 +97,7 @@ impl Projection {
         &self,
         obj: &mut Map<String, Value>,
         schema_def: &'static schema::SchemaDef,
-        kind: ResourceKind,
+        scope: Scope<'_>,
         is_core: bool,
     ) {
         let keys: Vec<String> = obj.keys().cloned().collect();
@@ -106,9 +106,9 @@ impl Projection {
                 continue;
             }
             let resolved = if is_core {
-                schema::resolve(kind, None, &key, None)
+                schema::resolve(scope, None, &key, None)
             } else {
-                schema::resolve(kind, Some(schema_def.id), &key, None)
+                schema::resolve(scope, Some(schema_def.id), &key, None)
             };
             let Some(r) = resolved else { continue };
             let returned = r.attr.returned;
@@ -180,6 +180,7 @@ fn drop_subs(v: Option<&mut Value>, subs: &[&str]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schema::ResourceKind;
     use serde_json::json;
 
     fn user() -> Value {
@@ -195,9 +196,9 @@ mod tests {
 
     #[test]
     fn attributes_keeps_the_asked_and_the_always_returned() -> Result<(), String> {
-        let p =
-            Projection::parse(ResourceKind::User, Some("name.givenName,displayName"), None).map_err(|e| e.detail)?;
-        let v = p.apply(ResourceKind::User, user());
+        let p = Projection::parse(ResourceKind::User.into(), Some("name.givenName,displayName"), None)
+            .map_err(|e| e.detail)?;
+        let v = p.apply(ResourceKind::User.into(), user());
         assert_eq!(v["id"], "1");
         assert_eq!(v["displayName"], "A");
         assert_eq!(v["name"], json!({"givenName": "G"}));
@@ -208,8 +209,9 @@ mod tests {
 
     #[test]
     fn excluded_attributes_drop_only_those() -> Result<(), String> {
-        let p = Projection::parse(ResourceKind::User, None, Some("emails,name.familyName")).map_err(|e| e.detail)?;
-        let v = p.apply(ResourceKind::User, user());
+        let p =
+            Projection::parse(ResourceKind::User.into(), None, Some("emails,name.familyName")).map_err(|e| e.detail)?;
+        let v = p.apply(ResourceKind::User.into(), user());
         assert!(v.get("emails").is_none());
         assert_eq!(v["name"], json!({"givenName": "G"}));
         assert_eq!(v["userName"], "a");
@@ -218,9 +220,9 @@ mod tests {
 
     #[test]
     fn members_are_not_shown_when_excluded_or_not_asked() -> Result<(), String> {
-        let ex = Projection::parse(ResourceKind::Group, None, Some("members")).map_err(|e| e.detail)?;
+        let ex = Projection::parse(ResourceKind::Group.into(), None, Some("members")).map_err(|e| e.detail)?;
         assert!(!ex.shows("members"));
-        let only_id = Projection::parse(ResourceKind::Group, Some("id"), None).map_err(|e| e.detail)?;
+        let only_id = Projection::parse(ResourceKind::Group.into(), Some("id"), None).map_err(|e| e.detail)?;
         assert!(!only_id.shows("members"));
         assert!(Projection::default().shows("members"));
         Ok(())

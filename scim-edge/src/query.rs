@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::error::{ScimError, ScimResult, ScimType};
 use crate::filter::{self, AttrPath, CompareOp, Filter};
 use crate::projection::Projection;
-use crate::schema::{self, ResourceKind};
+use crate::schema::{self, Scope};
 
 /// Default and largest page (ServiceProviderConfig `filter.maxResults`).
 pub const DEFAULT_COUNT: u32 = 100;
@@ -89,7 +89,7 @@ impl ListParams {
     }
 
     /// Validates and resolves the parameters for `kind`.
-    pub fn parse(&self, kind: ResourceKind) -> ScimResult<ListQuery> {
+    pub fn parse(&self, scope: Scope<'_>) -> ScimResult<ListQuery> {
         let (start_index, count) = match &self.cursor {
             None => self.paging()?,
             Some(_) => {
@@ -99,9 +99,9 @@ impl ListParams {
                 (1, self.cursor_count()?)
             }
         };
-        let filter = self.filter(kind)?;
-        let sort = self.sort(kind)?;
-        let projection = Projection::parse(kind, self.attributes.as_deref(), self.excluded_attributes.as_deref())?;
+        let filter = self.filter(scope)?;
+        let sort = self.sort(scope)?;
+        let projection = Projection::parse(scope, self.attributes.as_deref(), self.excluded_attributes.as_deref())?;
         Ok(ListQuery { filter, start_index, count, cursor: self.cursor.clone(), sort, projection })
     }
 
@@ -122,7 +122,7 @@ impl ListParams {
 
     /// `sortBy` / `sortOrder` (RFC 7644 §3.4.2.3): a singular attribute (or
     /// sub-attribute); `ascending` by default.
-    pub fn sort(&self, kind: ResourceKind) -> ScimResult<Option<pb::Sort>> {
+    pub fn sort(&self, scope: Scope<'_>) -> ScimResult<Option<pb::Sort>> {
         let descending = match self.sort_order.as_deref().map(str::trim) {
             None | Some("") => false,
             Some(o) if o.eq_ignore_ascii_case("ascending") => false,
@@ -132,7 +132,7 @@ impl ListParams {
             }
         };
         let Some(by) = self.sort_by.as_deref().map(str::trim).filter(|s| !s.is_empty()) else { return Ok(None) };
-        let r = schema::resolve_path(kind, by)
+        let r = schema::resolve_path(scope, by)
             .ok_or_else(|| ScimError::invalid_value(format!("cannot sort by unknown attribute {by:?}")))?;
         let def = r.def();
         if def.multi_valued || r.attr.multi_valued || def.kind == schema::AttrType::Complex {
@@ -159,45 +159,45 @@ impl ListParams {
     }
 
     /// The filter, resolved for `kind` (None when absent or blank).
-    pub fn filter(&self, kind: ResourceKind) -> ScimResult<Option<pb::Filter>> {
+    pub fn filter(&self, scope: Scope<'_>) -> ScimResult<Option<pb::Filter>> {
         match self.filter.as_deref().map(str::trim) {
             None | Some("") => Ok(None),
-            Some(text) => compile(kind, text).map(Some),
+            Some(text) => compile(scope, text).map(Some),
         }
     }
 }
 
 /// Parses a SCIM filter and resolves it against `kind`'s schemas.
-pub fn compile(kind: ResourceKind, text: &str) -> ScimResult<pb::Filter> {
+pub fn compile(scope: Scope<'_>, text: &str) -> ScimResult<pb::Filter> {
     let ast = filter::parse_filter(text).map_err(|e| ScimError::bad_request(ScimType::InvalidFilter, e.to_string()))?;
-    to_proto(kind, &ast, None)
+    to_proto(scope, &ast, None)
 }
 
 /// The filter tree with canonical attribute names. Inside a value path
 /// (`parent`), names are relative to the element ("type", "value").
-fn to_proto(kind: ResourceKind, f: &Filter, parent: Option<&schema::Resolved>) -> ScimResult<pb::Filter> {
+fn to_proto(scope: Scope<'_>, f: &Filter, parent: Option<&schema::Resolved>) -> ScimResult<pb::Filter> {
     let expr = match f {
         Filter::And(list) => F::And(pb::FilterList {
-            operands: list.iter().map(|x| to_proto(kind, x, parent)).collect::<ScimResult<_>>()?,
+            operands: list.iter().map(|x| to_proto(scope, x, parent)).collect::<ScimResult<_>>()?,
         }),
         Filter::Or(list) => F::Or(pb::FilterList {
-            operands: list.iter().map(|x| to_proto(kind, x, parent)).collect::<ScimResult<_>>()?,
+            operands: list.iter().map(|x| to_proto(scope, x, parent)).collect::<ScimResult<_>>()?,
         }),
-        Filter::Not(inner) => F::Not(Box::new(to_proto(kind, inner, parent)?)),
-        Filter::Present(path) => F::Present(attribute(kind, path, parent)?),
+        Filter::Not(inner) => F::Not(Box::new(to_proto(scope, inner, parent)?)),
+        Filter::Present(path) => F::Present(attribute(scope, path, parent)?),
         Filter::Compare { path, op, value } => F::Compare(pb::Comparison {
-            attribute: attribute(kind, path, parent)?,
+            attribute: attribute(scope, path, parent)?,
             op: compare_op(*op) as i32,
             value: Some(pb::FilterValue { kind: Some(literal(value)) }),
         }),
         Filter::ValuePath { attr, filter: inner } => {
-            let resolved = resolve(kind, attr)?;
+            let resolved = resolve(scope, attr)?;
             if resolved.sub.is_some() || !resolved.attr.multi_valued {
                 return Err(invalid(format!("{attr} is not a multi-valued attribute; [..] needs one")));
             }
             F::ValuePath(Box::new(pb::ValuePathFilter {
                 attribute: resolved.canonical.clone(),
-                filter: Some(Box::new(to_proto(kind, inner, Some(&resolved))?)),
+                filter: Some(Box::new(to_proto(scope, inner, Some(&resolved))?)),
             }))
         }
     };
@@ -208,15 +208,15 @@ fn invalid(detail: String) -> ScimError {
     ScimError::bad_request(ScimType::InvalidFilter, detail)
 }
 
-fn resolve(kind: ResourceKind, path: &AttrPath) -> ScimResult<schema::Resolved> {
-    schema::resolve(kind, path.urn.as_deref(), &path.name, path.sub_attr.as_deref())
-        .ok_or_else(|| invalid(format!("unknown attribute {path} for {}", kind.name())))
+fn resolve(scope: Scope<'_>, path: &AttrPath) -> ScimResult<schema::Resolved> {
+    schema::resolve(scope, path.urn.as_deref(), &path.name, path.sub_attr.as_deref())
+        .ok_or_else(|| invalid(format!("unknown attribute {path} for {}", scope.kind.name())))
 }
 
 /// The canonical name of `path`, relative to `parent` inside a value path.
-fn attribute(kind: ResourceKind, path: &AttrPath, parent: Option<&schema::Resolved>) -> ScimResult<String> {
+fn attribute(scope: Scope<'_>, path: &AttrPath, parent: Option<&schema::Resolved>) -> ScimResult<String> {
     match parent {
-        None => Ok(resolve(kind, path)?.canonical),
+        None => Ok(resolve(scope, path)?.canonical),
         Some(p) => {
             if path.urn.is_some() || path.sub_attr.is_some() {
                 return Err(invalid(format!("{path} inside {}[...] must be a plain sub-attribute", p.canonical)));
@@ -255,9 +255,10 @@ fn literal(v: &filter::Value) -> V {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schema::ResourceKind;
 
     fn compiled(kind: ResourceKind, text: &str) -> ScimResult<pb::Filter> {
-        compile(kind, text)
+        compile(kind.into(), text)
     }
 
     #[test]
@@ -301,10 +302,10 @@ mod tests {
     #[test]
     fn paging_parameters_are_clamped_as_rfc_7644_says() -> Result<(), String> {
         let p = ListParams { start_index: Some("0".into()), count: Some("-5".into()), ..Default::default() };
-        let q = p.parse(ResourceKind::User).map_err(|e| e.detail)?;
+        let q = p.parse(ResourceKind::User.into()).map_err(|e| e.detail)?;
         assert_eq!((q.start_index, q.count), (1, 0));
         let p = ListParams { count: Some("100000".into()), ..Default::default() };
-        assert_eq!(p.parse(ResourceKind::User).map_err(|e| e.detail)?.count, MAX_COUNT);
+        assert_eq!(p.parse(ResourceKind::User.into()).map_err(|e| e.detail)?.count, MAX_COUNT);
         Ok(())
     }
 }

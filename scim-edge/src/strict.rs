@@ -5,14 +5,12 @@
 //! define, PATCH operations without `path`, and filtered PATCH paths that
 //! do not end in a sub-attribute.
 
-use proto::v1::{CompatibilityMode, WhoAmIRequest};
 use serde_json::{Map, Value};
 
 use crate::error::{ScimError, ScimResult, ScimType};
 use crate::extract::Ctx;
 use crate::patch::{Op, Operation};
-use crate::schema::{self, AttrType, AttributeDef, ResourceKind};
-use crate::state::AppState;
+use crate::schema::{self, AttrType, AttributeDef, ResourceKind, Scope};
 
 /// How strictly a tenant's requests are read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,16 +20,6 @@ pub enum Mode {
 }
 
 impl Mode {
-    /// The caller's tenant's mode (one identity-core call, which also
-    /// checks the credential).
-    pub async fn of(s: &AppState, ctx: &Ctx) -> ScimResult<Self> {
-        let tenant = s.tenants.clone().who_am_i(ctx.req(WhoAmIRequest {})).await?.into_inner();
-        Ok(match CompatibilityMode::try_from(tenant.mode) {
-            Ok(CompatibilityMode::Strict) => Self::Strict,
-            _ => Self::Lenient,
-        })
-    }
-
     pub fn is_strict(self) -> bool {
         self == Self::Strict
     }
@@ -39,9 +27,9 @@ impl Mode {
 
 /// For a strict tenant, checks a POST / PUT body ([`check_resource`]);
 /// lenient tenants pass.
-pub async fn check_body(s: &AppState, ctx: &Ctx, kind: ResourceKind, body: &Value) -> ScimResult<()> {
-    if Mode::of(s, ctx).await?.is_strict() {
-        check_resource(kind, body)?;
+pub fn check_body(ctx: &Ctx, kind: ResourceKind, body: &Value) -> ScimResult<()> {
+    if ctx.mode().is_strict() {
+        check_resource(ctx.scope(kind), body)?;
     }
     Ok(())
 }
@@ -51,7 +39,8 @@ fn syntax(detail: impl Into<String>) -> ScimError {
 }
 
 /// A POST / PUT body: every schema URN and attribute must be defined.
-pub fn check_resource(kind: ResourceKind, body: &Value) -> ScimResult<()> {
+pub fn check_resource(scope: Scope<'_>, body: &Value) -> ScimResult<()> {
+    let kind = scope.kind;
     let obj = body.as_object().ok_or_else(|| syntax(format!("a {} must be a JSON object", kind.name())))?;
     let schemas = match obj.iter().find(|(k, _)| k.eq_ignore_ascii_case("schemas")).map(|(_, v)| v) {
         Some(Value::Array(a)) => a,
@@ -62,7 +51,7 @@ pub fn check_resource(kind: ResourceKind, body: &Value) -> ScimResult<()> {
         let urn = urn.as_str().ok_or_else(|| syntax("\"schemas\" holds strings"))?;
         if urn.eq_ignore_ascii_case(kind.schema().id) {
             core = true;
-        } else if !kind.extensions().iter().any(|e| e.id.eq_ignore_ascii_case(urn)) {
+        } else if scope.extension(urn).is_none() {
             return Err(syntax(format!("schema {urn:?} is not defined for {}", kind.name())));
         }
     }
@@ -73,24 +62,24 @@ pub fn check_resource(kind: ResourceKind, body: &Value) -> ScimResult<()> {
         if key.eq_ignore_ascii_case("schemas") {
             continue;
         }
-        if let Some(ext) = kind.extensions().iter().find(|e| e.id.eq_ignore_ascii_case(key)) {
+        if let Some(ext) = scope.extension(key) {
             if !schemas.iter().any(|u| u.as_str().is_some_and(|u| u.eq_ignore_ascii_case(ext.id))) {
                 return Err(syntax(format!("{key} is used but not listed in \"schemas\"")));
             }
-            check_extension(kind, ext, value)?;
+            check_extension(scope, ext, value)?;
             continue;
         }
-        let r = schema::resolve(kind, None, key, None)
+        let r = schema::resolve(scope, None, key, None)
             .ok_or_else(|| syntax(format!("attribute {key:?} is not defined for {}", kind.name())))?;
         check_value(r.attr, key, value)?;
     }
     Ok(())
 }
 
-fn check_extension(kind: ResourceKind, ext: &schema::SchemaDef, value: &Value) -> ScimResult<()> {
+fn check_extension(scope: Scope<'_>, ext: &schema::SchemaDef, value: &Value) -> ScimResult<()> {
     let Value::Object(attrs) = value else { return Err(syntax(format!("{} must be an object", ext.id))) };
     for (name, v) in attrs {
-        let r = schema::resolve(kind, Some(ext.id), name, None)
+        let r = schema::resolve(scope, Some(ext.id), name, None)
             .ok_or_else(|| syntax(format!("attribute {name:?} is not defined in {}", ext.id)))?;
         check_value(r.attr, name, v)?;
     }
@@ -120,7 +109,7 @@ fn check_value(def: &AttributeDef, name: &str, value: &Value) -> ScimResult<()> 
 /// A PatchOp for a strict tenant: every operation has a path; a filtered
 /// path ends in a sub-attribute (except a remove of whole elements); values
 /// hold only defined attributes.
-pub fn check_patch(kind: ResourceKind, ops: &[Operation]) -> ScimResult<()> {
+pub fn check_patch(scope: Scope<'_>, ops: &[Operation]) -> ScimResult<()> {
     for op in ops {
         let Some(path) = &op.path else {
             return Err(op.error(
@@ -132,18 +121,18 @@ pub fn check_patch(kind: ResourceKind, ops: &[Operation]) -> ScimResult<()> {
             return Err(op.error(ScimType::InvalidPath, "a filtered path must end in a sub-attribute"));
         }
         let text = op.path_text.as_deref().unwrap_or_default();
-        if let Some(ext) = kind.extensions().iter().find(|e| e.id.eq_ignore_ascii_case(text)) {
+        if let Some(ext) = scope.extension(text) {
             if let Some(v) = &op.value {
                 let mut v = v.clone();
                 if let Some(o) = v.as_object_mut() {
                     o.retain(|k, _| !k.eq_ignore_ascii_case("schemas"));
                 }
-                check_extension(kind, ext, &v)?;
+                check_extension(scope, ext, &v)?;
             }
             continue;
         }
         let a = &path.attr;
-        let r = schema::resolve(kind, a.urn.as_deref(), &a.name, a.sub_attr.as_deref())
+        let r = schema::resolve(scope, a.urn.as_deref(), &a.name, a.sub_attr.as_deref())
             .ok_or_else(|| op.error(ScimType::InvalidPath, format!("unknown attribute {a}")))?;
         if let (Some(v), None, None) = (&op.value, r.sub, &path.sub_attr) {
             check_value(r.attr, &r.canonical, v)?;
@@ -160,7 +149,7 @@ mod tests {
     #[test]
     fn unknown_attributes_and_urns_are_invalid_syntax_for_strict_tenants() {
         let ok = json!({"schemas": [schema::USER_SCHEMA], "userName": "a", "name": {"givenName": "A"}});
-        assert!(check_resource(ResourceKind::User, &ok).is_ok());
+        assert!(check_resource(ResourceKind::User.into(), &ok).is_ok());
         for bad in [
             json!({"schemas": [schema::USER_SCHEMA], "userName": "a", "favouriteColour": "blue"}),
             json!({"schemas": [schema::USER_SCHEMA, "urn:example:unknown"], "userName": "a"}),
@@ -168,7 +157,7 @@ mod tests {
             json!({"userName": "a"}),
             json!({"schemas": [schema::USER_SCHEMA], "userName": "a", (schema::ENTERPRISE_USER_SCHEMA): {"department": "x"}}),
         ] {
-            let e = check_resource(ResourceKind::User, &bad).err().and_then(|e| e.scim_type);
+            let e = check_resource(ResourceKind::User.into(), &bad).err().and_then(|e| e.scim_type);
             assert_eq!(e, Some(ScimType::InvalidSyntax), "{bad}");
         }
     }

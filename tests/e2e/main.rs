@@ -6,6 +6,7 @@
 
 mod auth;
 mod bulk;
+mod custom_schemas;
 mod discovery;
 mod errors;
 mod groups;

@@ -74,6 +74,7 @@ impl GroupService for Groups {
                     fields.display_name = Some(ValidGroup::parse(&probe)?.display_name);
                 }
                 "external_id" => fields.external_id = Some(group.external_id.clone()),
+                "extensions" => fields.extensions = Some(group.extensions.clone()),
                 other => {
                     return Err(Error::invalid("update_mask", format!("unknown Group field {other:?}")).into());
                 }

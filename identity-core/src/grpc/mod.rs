@@ -3,11 +3,13 @@
 //! become statuses (via `From<Error> for Status`).
 
 mod groups;
+mod schemas;
 mod tenants;
 mod users;
 
 use proto::v1::PageRequest;
 use proto::v1::group_service_server::GroupServiceServer;
+use proto::v1::schema_service_server::SchemaServiceServer;
 use proto::v1::tenant_service_server::TenantServiceServer;
 use proto::v1::user_service_server::UserServiceServer;
 use tonic::Request;
@@ -26,6 +28,7 @@ pub const DEFAULT_PAGE_SIZE: u32 = 100;
 pub fn routes(store: Store) -> Routes {
     Routes::new(UserServiceServer::new(users::Users { store: store.clone() }))
         .add_service(GroupServiceServer::new(groups::Groups { store: store.clone() }))
+        .add_service(SchemaServiceServer::new(schemas::Schemas { store: store.clone() }))
         .add_service(TenantServiceServer::new(tenants::Tenants { store }))
 }
 

@@ -26,6 +26,7 @@ impl TenantService for Tenants {
             name: t.name,
             created: Some(crate::store::timestamp(t.created_us)),
             mode: mode as i32,
+            schemas: crate::store::schemas::all(&self.store, &t.id).await?,
         }))
     }
 }

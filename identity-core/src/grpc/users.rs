@@ -108,6 +108,7 @@ const FIELDS: &[&str] = &[
     "roles",
     "x509_certificates",
     "enterprise",
+    "extensions",
 ];
 
 /// Copies field `path` (one of [`FIELDS`]) from `from` into `to`.
@@ -135,6 +136,7 @@ fn merge(to: &mut User, from: &User, path: &str) {
         "roles" => to.roles = f.roles,
         "x509_certificates" => to.x509_certificates = f.x509_certificates,
         "enterprise" => to.enterprise = f.enterprise,
+        "extensions" => to.extensions = f.extensions,
         _ => {}
     }
 }

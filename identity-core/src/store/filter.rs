@@ -11,11 +11,14 @@
 //! - Every comparison yields TRUE or FALSE, never NULL, so `not (…)` means
 //!   what it says on both backends.
 
-use proto::v1::{CompareOp, Comparison, Filter, ValuePathFilter, filter::Expr as F, filter_value::Kind as V};
+use proto::v1::{
+    AttributeType, CompareOp, Comparison, Filter, ValuePathFilter, filter::Expr as F, filter_value::Kind as V,
+};
 use sea_orm::EntityName;
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Func, LikeExpr, Query};
 
-use super::entities::{group_members, groups, user_values, users};
+use super::entities::{custom_values, group_members, groups, user_values, users};
+use super::schemas::Custom;
 use super::time;
 use super::users::rows::{VALUE_KEY_CHARS, value_key};
 use crate::domain::TenantId;
@@ -57,7 +60,8 @@ pub enum KeyKind {
 /// case-insensitive attributes (through the stored lower-case column where
 /// there is one, so the sort can use its index).
 pub fn sort_key(resource: Resource, attribute: &str) -> Result<(Expr, KeyKind)> {
-    let c = Compiler { resource, tenant: "", element: None };
+    let none = Custom::default();
+    let c = Compiler { resource, tenant: "", custom: &none, element: None };
     let Ok(Target::Column(col, kind)) = c.target(attribute) else {
         return Err(Error::invalid("sort", format!("cannot sort by {attribute:?}: sort by a singular attribute")));
     };
@@ -68,6 +72,7 @@ pub fn sort_key(resource: Resource, attribute: &str) -> Result<(Expr, KeyKind)> 
         Kind::ExactString => (Expr::col((table, Alias::new(col))), KeyKind::Str),
         Kind::Bool => (Expr::col((table, Alias::new(col))), KeyKind::Bool),
         Kind::DateTime => (Expr::col((table, Alias::new(col))), KeyKind::Int),
+        Kind::Number => return Err(Error::invalid("sort", format!("cannot sort by {attribute:?}"))),
     })
 }
 
@@ -83,10 +88,12 @@ enum Kind {
     Bool,
     /// Microseconds since the epoch; literals are RFC 3339 strings.
     DateTime,
+    /// Integers and decimals (extension attributes).
+    Number,
 }
 
 /// Where an attribute lives.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 enum Target {
     /// A column of the resource's own table.
     Column(&'static str, Kind),
@@ -98,14 +105,40 @@ enum Target {
     UserGroup,
     /// A complex attribute as a whole (`name`, `manager`): only `pr`.
     Complex(&'static [&'static str]),
+    /// An attribute of a tenant's extension schema (`custom_values`).
+    Custom { key: String, col: &'static str, kind: Kind },
 }
 
 const CI: Kind = Kind::CiString { lower: None };
 
+/// Whether `filter` names an attribute of an extension schema other than
+/// the enterprise one (so the tenant's schemas are needed to compile it).
+/// Iterative: the tree's depth is bounded by `compile`, not here.
+pub fn mentions_custom(filter: &Filter) -> bool {
+    let custom = |a: &str| a.starts_with("urn:") && !a.starts_with(ENTERPRISE);
+    let mut stack = vec![filter];
+    while let Some(f) = stack.pop() {
+        match &f.expr {
+            Some(F::And(l) | F::Or(l)) => stack.extend(l.operands.iter()),
+            Some(F::Not(inner)) => stack.push(inner),
+            Some(F::Compare(c)) if custom(&c.attribute) => return true,
+            Some(F::Present(a)) if custom(a) => return true,
+            Some(F::ValuePath(vp)) => {
+                if custom(&vp.attribute) {
+                    return true;
+                }
+                stack.extend(vp.filter.as_deref());
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
 /// Compiles `filter` for `resource` into a condition on its table.
-pub fn compile(resource: Resource, tenant: &TenantId, filter: &Filter) -> Result<Condition> {
+pub fn compile(resource: Resource, tenant: &TenantId, custom: &Custom, filter: &Filter) -> Result<Condition> {
     let mut budget = MAX_NODES;
-    let c = Compiler { resource, tenant: tenant.as_str(), element: None };
+    let c = Compiler { resource, tenant: tenant.as_str(), custom, element: None };
     Ok(Condition::all().add(c.node(filter, 0, &mut budget)?))
 }
 
@@ -114,6 +147,8 @@ struct Compiler<'t> {
     /// Sub-queries name the tenant themselves, so they need no correlation
     /// and the database can drive them from their own index.
     tenant: &'t str,
+    /// The tenant's extension schemas for this resource.
+    custom: &'t Custom,
     /// Inside a value path: the multi-valued attribute the names are relative to.
     element: Option<&'static str>,
 }
@@ -153,12 +188,18 @@ impl Compiler<'_> {
         match (self.resource, vp.attribute.as_str()) {
             (Resource::User, attr) => {
                 let attr = multi_valued(attr).ok_or_else(|| unknown(&vp.attribute))?;
-                let sub = Compiler { resource: self.resource, tenant: self.tenant, element: Some(attr) };
+                let sub =
+                    Compiler { resource: self.resource, tenant: self.tenant, custom: self.custom, element: Some(attr) };
                 let cond = sub.node(inner, depth + 1, budget)?;
                 Ok(self.users_with(attr, Some(cond)))
             }
             (Resource::Group, "members") => {
-                let sub = Compiler { resource: self.resource, tenant: self.tenant, element: Some("members") };
+                let sub = Compiler {
+                    resource: self.resource,
+                    tenant: self.tenant,
+                    custom: self.custom,
+                    element: Some("members"),
+                };
                 let cond = sub.node(inner, depth + 1, budget)?;
                 Ok(self.groups_with(Some(cond)))
             }
@@ -179,7 +220,7 @@ impl Compiler<'_> {
         match self.target(&c.attribute)? {
             Target::Column(col, kind) => compare_col(self.table(), col, kind, op, &value, &c.attribute),
             Target::Element { attr, col, kind } => {
-                let cond = element_compare(col, kind, op, &value, &c.attribute)?;
+                let cond = element_compare(user_values::Entity.table_name(), col, kind, op, &value, &c.attribute)?;
                 Ok(match self.element {
                     Some(_) => cond,
                     None => self.users_with(attr, Some(cond)),
@@ -206,6 +247,10 @@ impl Compiler<'_> {
             }
             Target::Complex(_) => {
                 Err(Error::filter(&c.attribute, "a complex attribute supports only pr; compare a sub-attribute"))
+            }
+            Target::Custom { key, col, kind } => {
+                let cond = element_compare(custom_values::Entity.table_name(), col, kind, op, &value, &c.attribute)?;
+                Ok(self.with_custom(&key, Some(cond)))
             }
         }
     }
@@ -237,6 +282,9 @@ impl Compiler<'_> {
                 None => self.groups_with(None),
             }),
             Target::UserGroup => Ok(self.users_in_groups(None)),
+            Target::Custom { key, col, kind } => {
+                Ok(self.with_custom(&key, Some(present_col(custom_values::Entity.table_name(), col, kind))))
+            }
             Target::Complex(cols) => {
                 let mut any = Condition::any();
                 for col in cols {
@@ -262,7 +310,20 @@ impl Compiler<'_> {
             (Resource::User, None) => user_target(attribute),
             (Resource::Group, None) => group_target(attribute),
         };
-        found.ok_or_else(|| unknown(attribute))
+        if let Some(t) = found {
+            return Ok(t);
+        }
+        // A tenant's extension attribute.
+        let (key, def) =
+            self.custom.lookup(attribute).filter(|_| self.element.is_none()).ok_or_else(|| unknown(attribute))?;
+        let (col, kind) = match AttributeType::try_from(def.r#type).unwrap_or(AttributeType::Unspecified) {
+            AttributeType::Boolean => ("bool_value", Kind::Bool),
+            AttributeType::Integer | AttributeType::Decimal => ("num_value", Kind::Number),
+            AttributeType::DateTime => ("time_us", Kind::DateTime),
+            _ if def.case_exact => ("str_value", Kind::ExactString),
+            _ => ("str_value", Kind::CiString { lower: Some("str_lower") }),
+        };
+        Ok(Target::Custom { key, col, kind })
     }
 }
 
@@ -393,6 +454,20 @@ impl Compiler<'_> {
         Expr::col((users::Entity, users::Column::Id)).in_subquery(q)
     }
 
+    /// `<resource>.id IN (SELECT resource_id FROM custom_values WHERE
+    /// tenant_id = ? AND attr_key = ? [AND cond])`.
+    fn with_custom(&self, key: &str, cond: Option<Expr>) -> Expr {
+        let mut q = Query::select();
+        q.column(custom_values::Column::ResourceId)
+            .from(custom_values::Entity)
+            .and_where(Expr::col((custom_values::Entity, custom_values::Column::TenantId)).eq(self.tenant))
+            .and_where(Expr::col((custom_values::Entity, custom_values::Column::AttrKey)).eq(key));
+        if let Some(c) = cond {
+            q.and_where(c);
+        }
+        Expr::col((Alias::new(self.table()), Alias::new("id"))).in_subquery(q)
+    }
+
     /// `groups.id IN (SELECT group_id FROM group_members WHERE tenant_id = ?
     /// [AND cond])`: driven by the (tenant, member) index.
     fn groups_with(&self, cond: Option<Expr>) -> Expr {
@@ -420,22 +495,25 @@ impl Compiler<'_> {
     }
 }
 
-fn element_compare(col: &'static str, kind: Kind, op: CompareOp, value: &V, attribute: &str) -> Result<Expr> {
-    let uv = user_values::Entity.table_name();
-    // value_lower holds at most VALUE_KEY_CHARS characters: an equality on a
-    // longer literal also checks the full value.
-    if let (Kind::CiString { lower: Some(_) }, V::StringValue(s), CompareOp::Eq | CompareOp::Ne) = (kind, value, op)
+fn element_compare(
+    table: &'static str,
+    col: &'static str,
+    kind: Kind,
+    op: CompareOp,
+    value: &V,
+    attribute: &str,
+) -> Result<Expr> {
+    // The lower-cased key column holds at most VALUE_KEY_CHARS characters:
+    // an equality on a longer literal also checks the full value.
+    if let (Kind::CiString { lower: Some(lc) }, V::StringValue(s), CompareOp::Eq | CompareOp::Ne) = (kind, value, op)
         && s.chars().count() > VALUE_KEY_CHARS
     {
-        {
-            let full = Expr::expr(Func::lower(Expr::col((Alias::new(uv), Alias::new(col))))).eq(s.to_lowercase());
-            let eq =
-                Condition::all().add(Expr::col((Alias::new(uv), Alias::new("value_lower"))).eq(value_key(s))).add(full);
-            let eq: Expr = eq.into();
-            return Ok(if op == CompareOp::Eq { eq } else { eq.not() });
-        }
+        let full = Expr::expr(Func::lower(Expr::col((Alias::new(table), Alias::new(col))))).eq(s.to_lowercase());
+        let eq = Condition::all().add(Expr::col((Alias::new(table), Alias::new(lc))).eq(value_key(s))).add(full);
+        let eq: Expr = eq.into();
+        return Ok(if op == CompareOp::Eq { eq } else { eq.not() });
     }
-    compare_col(uv, col, kind, op, value, attribute)
+    compare_col(table, col, kind, op, value, attribute)
 }
 
 /// `col IS NOT NULL` (and non-empty for strings).
@@ -443,7 +521,7 @@ fn present_col(table: &'static str, col: &'static str, kind: Kind) -> Expr {
     let c = Expr::col((Alias::new(table), Alias::new(col)));
     match kind {
         Kind::CiString { .. } | Kind::ExactString => c.clone().is_not_null().and(c.ne("")),
-        Kind::Bool | Kind::DateTime => c.is_not_null(),
+        Kind::Bool | Kind::DateTime | Kind::Number => c.is_not_null(),
     }
 }
 
@@ -468,7 +546,7 @@ fn compare_col(
             let s = string_literal(value, attribute)?.to_lowercase();
             // value_lower is cut to VALUE_KEY_CHARS: only eq, ne and sw may
             // use it; the other operators read the full value.
-            let truncated_key = lower == Some("value_lower");
+            let truncated_key = matches!(lower, Some("value_lower" | "str_lower"));
             let lhs = match lower {
                 Some(lc) if !truncated_key || matches!(op, CompareOp::Eq | CompareOp::Ne | CompareOp::Sw) => {
                     Expr::col((Alias::new(table), Alias::new(lc)))
@@ -498,6 +576,18 @@ fn compare_col(
                 return Err(Error::filter(attribute, "a dateTime supports eq, ne, gt, ge, lt, le and pr"));
             }
             (column.clone(), us.into())
+        }
+        Kind::Number => {
+            #[allow(clippy::cast_precision_loss)]
+            let n = match value {
+                V::IntValue(i) => *i as f64,
+                V::DecimalValue(d) => *d,
+                _ => return Err(Error::filter(attribute, "expects a number")),
+            };
+            if matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew) {
+                return Err(Error::filter(attribute, "a number supports eq, ne, gt, ge, lt, le and pr"));
+            }
+            (column.clone(), n.into())
         }
     };
     let not_null = column.is_not_null();
@@ -566,7 +656,7 @@ mod tests {
     }
 
     fn sql(resource: Resource, f: &Filter) -> (String, String) {
-        let cond = compile(resource, &t(), f).unwrap_or_else(|e| panic!("{e}"));
+        let cond = compile(resource, &t(), &Custom::default(), f).unwrap_or_else(|e| panic!("{e}"));
         let q = Query::select().expr(Expr::val(1)).from(Alias::new("users")).cond_where(cond).to_owned();
         (q.to_string(MysqlQueryBuilder), q.to_string(SqliteQueryBuilder))
     }
@@ -607,11 +697,11 @@ mod tests {
     #[test]
     fn unknown_attributes_are_invalid_filters() {
         assert!(matches!(
-            compile(Resource::User, &t(), &cmp("nope", CompareOp::Eq, "x")),
+            compile(Resource::User, &t(), &Custom::default(), &cmp("nope", CompareOp::Eq, "x")),
             Err(Error::InvalidFilter { .. })
         ));
         assert!(matches!(
-            compile(Resource::Group, &t(), &cmp("userName", CompareOp::Eq, "x")),
+            compile(Resource::Group, &t(), &Custom::default(), &cmp("userName", CompareOp::Eq, "x")),
             Err(Error::InvalidFilter { .. })
         ));
     }
@@ -625,7 +715,7 @@ mod tests {
                 value: Some(FilterValue { kind: Some(V::BoolValue(true)) }),
             })),
         };
-        assert!(matches!(compile(Resource::User, &t(), &f), Err(Error::InvalidFilter { .. })));
+        assert!(matches!(compile(Resource::User, &t(), &Custom::default(), &f), Err(Error::InvalidFilter { .. })));
     }
 
     #[test]
@@ -634,6 +724,6 @@ mod tests {
         for _ in 0..10_000 {
             f = Filter { expr: Some(F::Not(Box::new(f))) };
         }
-        assert!(matches!(compile(Resource::User, &t(), &f), Err(Error::InvalidFilter { .. })));
+        assert!(matches!(compile(Resource::User, &t(), &Custom::default(), &f), Err(Error::InvalidFilter { .. })));
     }
 }

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use proto::v1::{Group, Member, MemberType, ResourceMeta};
+use proto::v1::{Group, Member, MemberType, ResourceMeta, ResourceType};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityName, EntityTrait, PaginatorTrait,
@@ -15,8 +15,9 @@ use sea_orm::{
 use super::entities::{group_members, groups, users};
 use super::filter::{self, Resource};
 use super::paging::{ListPlan, ListRequest, Listed};
+use super::schemas::Custom;
 use super::scoped::Scoped;
-use super::{Store, in_tx, time};
+use super::{Store, in_tx, schemas, time};
 use crate::domain::{MemberKind, MemberRef, ResourceId, TenantId, ValidGroup, check_version, version_string};
 use crate::error::{Error, Result};
 
@@ -30,11 +31,13 @@ const BATCH: usize = 500;
 pub struct GroupFields {
     pub display_name: Option<String>,
     pub external_id: Option<Option<String>>,
+    /// Replaces every extension value (Some(None): removes them all).
+    pub extensions: Option<Option<prost_types::Struct>>,
 }
 
 impl From<ValidGroup> for GroupFields {
     fn from(g: ValidGroup) -> Self {
-        Self { display_name: Some(g.display_name), external_id: Some(g.external_id) }
+        Self { display_name: Some(g.display_name), external_id: Some(g.external_id), extensions: Some(g.extensions) }
     }
 }
 
@@ -72,6 +75,7 @@ pub async fn create(
             .exec_without_returning(txn)
             .await?;
             add_members(txn, &tenant, &id, &members, now).await?;
+            schemas::write(txn, &tenant, ResourceType::Group, id.as_str(), group.extensions.as_ref()).await?;
             load_one(txn, &tenant, &id, include_members).await
         })
     })
@@ -93,7 +97,12 @@ pub async fn list(
     let plan = ListPlan::new(store, tenant, Resource::Group, req.filter, req.sort, req.page).await?;
     let mut query = groups::Entity::find_in(tenant);
     if let Some(f) = req.filter {
-        query = query.filter(filter::compile(Resource::Group, tenant, f)?);
+        let custom = if filter::mentions_custom(f) {
+            Custom::load(store.conn(), tenant, ResourceType::Group).await?
+        } else {
+            Custom::default()
+        };
+        query = query.filter(filter::compile(Resource::Group, tenant, &custom, f)?);
     }
     let total = query.clone().count(store.conn()).await?;
     if plan.is_empty(total) {
@@ -101,10 +110,13 @@ pub async fn list(
     }
     let rows = plan.apply(query, groups::Column::Id).all(store.conn()).await?;
     let (rows, next_token) = plan.finish(store.conn(), store, tenant, rows, |r| r.id.as_str()).await?;
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut extensions = schemas::read(store.conn(), tenant, ResourceType::Group, &ids).await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let members = if include_members { members_of(store.conn(), tenant, &row.id, None).await? } else { Vec::new() };
-        out.push(to_proto(row, members));
+        let ext = extensions.remove(&row.id);
+        out.push(to_proto(row, members, ext));
     }
     Ok(Listed { items: out, total, next_token })
 }
@@ -142,6 +154,9 @@ pub async fn update(
             if update.exec(txn).await?.rows_affected == 0 {
                 return Err(Error::Conflict);
             }
+            if let Some(ext) = &fields.extensions {
+                schemas::write(txn, &tenant, ResourceType::Group, id.as_str(), ext.as_ref()).await?;
+            }
             for change in &changes {
                 match change {
                     MemberChange::Add(members) => add_members(txn, &tenant, &id, members, now).await?,
@@ -173,6 +188,7 @@ pub async fn delete(store: &Store, tenant: &TenantId, id: &ResourceId, expected:
                 .filter(group_members::Column::GroupId.eq(id.as_str()))
                 .exec(txn)
                 .await?;
+            schemas::forget(txn, &tenant, id.as_str()).await?;
             forget_member(txn, &tenant, &id).await
         })
     })
@@ -370,7 +386,8 @@ async fn load_one<C: ConnectionTrait>(
         .await?
         .ok_or_else(|| not_found(id))?;
     let members = if include_members { members_of(conn, tenant, id.as_str(), None).await? } else { Vec::new() };
-    Ok(to_proto(row, members))
+    let ext = schemas::read(conn, tenant, ResourceType::Group, std::slice::from_ref(&row.id)).await?.remove(&row.id);
+    Ok(to_proto(row, members, ext))
 }
 
 /// Members of a group with their display names (userName of users,
@@ -425,7 +442,7 @@ async fn members_of<C: ConnectionTrait>(
     Ok(out)
 }
 
-fn to_proto(row: groups::Model, members: Vec<Member>) -> Group {
+fn to_proto(row: groups::Model, members: Vec<Member>, extensions: Option<prost_types::Struct>) -> Group {
     let groups::Model {
         tenant_id: _,
         id,
@@ -441,6 +458,7 @@ fn to_proto(row: groups::Model, members: Vec<Member>) -> Group {
         external_id,
         display_name,
         members,
+        extensions,
         meta: Some(ResourceMeta {
             created: Some(time::to_proto(created_us)),
             last_modified: Some(time::to_proto(modified_us)),

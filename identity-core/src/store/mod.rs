@@ -7,6 +7,7 @@ mod filter;
 pub mod groups;
 mod paging;
 mod retry;
+pub mod schemas;
 mod scoped;
 pub mod tenants;
 mod time;

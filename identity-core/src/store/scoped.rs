@@ -3,7 +3,7 @@
 
 use sea_orm::{ColumnTrait, DeleteMany, EntityTrait, QueryFilter, Select, UpdateMany};
 
-use super::entities::{group_members, groups, user_values, users};
+use super::entities::{custom_values, group_members, groups, user_values, users};
 use crate::domain::TenantId;
 
 /// The per-tenant tables and their tenant column.
@@ -47,5 +47,11 @@ impl Scoped for groups::Entity {
 impl Scoped for group_members::Entity {
     fn tenant_col() -> group_members::Column {
         group_members::Column::TenantId
+    }
+}
+
+impl Scoped for custom_values::Entity {
+    fn tenant_col() -> custom_values::Column {
+        custom_values::Column::TenantId
     }
 }

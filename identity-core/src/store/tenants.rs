@@ -129,6 +129,12 @@ pub async fn set_mode(store: &Store, name: &str, mode: Mode) -> Result<Tenant> {
     row.map(Tenant::from).ok_or_else(|| Error::NotFound { kind: "Tenant", id: name.to_owned() })
 }
 
+/// The tenant named `name`.
+pub async fn find_by_name(store: &Store, name: &str) -> Result<Tenant> {
+    let row = tenants::Entity::find().filter(tenants::Column::Name.eq(name)).one(store.conn()).await?;
+    row.map(Tenant::from).ok_or_else(|| Error::NotFound { kind: "Tenant", id: name.to_owned() })
+}
+
 /// Every tenant, by name.
 pub async fn list(store: &Store) -> Result<Vec<Tenant>> {
     use sea_orm::QueryOrder;

@@ -6,10 +6,10 @@ use serde_json::{Map, Value, json};
 use super::json::{array, get, kind, put, string};
 use super::{etag, rfc3339};
 use crate::error::{ScimError, ScimResult};
-use crate::schema::GROUP_SCHEMA;
+use crate::schema::{GROUP_SCHEMA, Scope};
 
 /// Reads a SCIM Group body (POST, PUT). `members` may be absent (no members).
-pub fn from_scim(body: &Value) -> ScimResult<Group> {
+pub fn from_scim(scope: Scope<'_>, body: &Value) -> ScimResult<Group> {
     let obj = body.as_object().ok_or_else(|| ScimError::invalid_syntax("a Group must be a JSON object"))?;
     let display_name = string(obj, "displayName")?.filter(|s| !s.trim().is_empty());
     let display_name = display_name.ok_or_else(|| ScimError::invalid_value("displayName is required"))?;
@@ -19,6 +19,7 @@ pub fn from_scim(body: &Value) -> ScimResult<Group> {
         display_name,
         members: members_from(array(obj, "members")?)?,
         meta: None,
+        extensions: super::extensions_from(scope, obj)?,
     })
 }
 
@@ -54,9 +55,11 @@ fn member_from(v: &Value) -> ScimResult<Member> {
 /// Renders a stored group; `members` only when `with_members` (they were
 /// loaded).
 pub fn to_scim(g: &Group, base: &str, with_members: bool) -> Value {
-    let Group { id, external_id, display_name, members, meta } = g;
+    let Group { id, external_id, display_name, members, meta, extensions } = g;
     let mut o = Map::new();
-    o.insert("schemas".into(), json!([GROUP_SCHEMA]));
+    let mut schemas = vec![json!(GROUP_SCHEMA)];
+    super::extensions_into(&mut o, &mut schemas, extensions.as_ref());
+    o.insert("schemas".into(), Value::Array(schemas));
     o.insert("id".into(), json!(id));
     put(&mut o, "externalId", external_id.clone());
     o.insert("displayName".into(), json!(display_name));
@@ -102,9 +105,11 @@ pub fn has_members(body: &Value) -> bool {
 mod tests {
     use super::*;
 
+    const G: Scope<'static> = Scope::builtin(crate::schema::ResourceKind::Group);
+
     #[test]
     fn okta_group_push_create_is_read() -> Result<(), String> {
-        let g = from_scim(&json!({"schemas": [GROUP_SCHEMA], "displayName": "Sales", "members": []}))
+        let g = from_scim(G, &json!({"schemas": [GROUP_SCHEMA], "displayName": "Sales", "members": []}))
             .map_err(|e| e.detail)?;
         assert_eq!(g.display_name, "Sales");
         assert!(g.members.is_empty());
@@ -113,7 +118,7 @@ mod tests {
 
     #[test]
     fn members_without_type_are_users() -> Result<(), String> {
-        let g = from_scim(&json!({"displayName": "S", "members": [{"value": "u1", "display": "x"}]}))
+        let g = from_scim(G, &json!({"displayName": "S", "members": [{"value": "u1", "display": "x"}]}))
             .map_err(|e| e.detail)?;
         assert_eq!(g.members[0].r#type, MemberType::User as i32);
         Ok(())

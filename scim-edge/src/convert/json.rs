@@ -83,3 +83,34 @@ pub fn put(obj: &mut Map<String, Value>, key: &str, value: Option<impl Into<Valu
         obj.insert(key.to_owned(), v.into());
     }
 }
+
+/// A JSON value as a protobuf `Value` (numbers become doubles).
+pub fn to_prost(v: &Value) -> prost_types::Value {
+    use prost_types::value::Kind;
+    let kind = match v {
+        Value::Null => Kind::NullValue(0),
+        Value::Bool(b) => Kind::BoolValue(*b),
+        Value::Number(n) => Kind::NumberValue(n.as_f64().unwrap_or(0.0)),
+        Value::String(s) => Kind::StringValue(s.clone()),
+        Value::Array(a) => Kind::ListValue(prost_types::ListValue { values: a.iter().map(to_prost).collect() }),
+        Value::Object(o) => {
+            Kind::StructValue(prost_types::Struct { fields: o.iter().map(|(k, v)| (k.clone(), to_prost(v))).collect() })
+        }
+    };
+    prost_types::Value { kind: Some(kind) }
+}
+
+/// A protobuf `Value` as JSON; whole doubles render as integers.
+pub fn from_prost(v: &prost_types::Value) -> Value {
+    use prost_types::value::Kind;
+    match &v.kind {
+        None | Some(Kind::NullValue(_)) => Value::Null,
+        Some(Kind::BoolValue(b)) => Value::Bool(*b),
+        #[allow(clippy::cast_possible_truncation)]
+        Some(Kind::NumberValue(n)) if n.fract() == 0.0 && n.abs() < 9.0e15 => Value::from(*n as i64),
+        Some(Kind::NumberValue(n)) => serde_json::Number::from_f64(*n).map_or(Value::Null, Value::Number),
+        Some(Kind::StringValue(s)) => Value::String(s.clone()),
+        Some(Kind::ListValue(l)) => Value::Array(l.values.iter().map(from_prost).collect()),
+        Some(Kind::StructValue(s)) => Value::Object(s.fields.iter().map(|(k, v)| (k.clone(), from_prost(v))).collect()),
+    }
+}

@@ -33,3 +33,49 @@ pub fn version_of(etag: &str) -> String {
     let t = t.strip_prefix("W/").unwrap_or(t);
     t.trim_matches('"').to_owned()
 }
+
+/// The tenant's own extensions in a SCIM body (`{"<urn>": {...}}`), for
+/// identity-core, which checks them against the declarations. Attribute
+/// names are made canonical; names a schema does not define are left out
+/// (strict tenants were refused before); "true"/"false" strings become
+/// booleans for boolean attributes.
+pub fn extensions_from(
+    scope: crate::schema::Scope<'_>,
+    obj: &serde_json::Map<String, serde_json::Value>,
+) -> crate::error::ScimResult<Option<prost_types::Struct>> {
+    use serde_json::Value;
+    let mut fields = std::collections::BTreeMap::new();
+    for ext in scope.extensions().filter(|s| scope.is_custom(s)) {
+        let Some(values) = json::object(obj, ext.id)? else { continue };
+        let mut attrs = std::collections::BTreeMap::new();
+        for (name, v) in values {
+            let Some(def) = ext.attribute(name).filter(|_| !v.is_null()) else { continue };
+            let v = match (def.kind, v) {
+                (crate::schema::AttrType::Boolean, Value::String(_)) => {
+                    json::as_bool(v).map_or_else(|| v.clone(), Value::Bool)
+                }
+                _ => v.clone(),
+            };
+            attrs.insert(def.name.to_owned(), json::to_prost(&v));
+        }
+        if !attrs.is_empty() {
+            let s = prost_types::Struct { fields: attrs };
+            fields
+                .insert(ext.id.to_owned(), prost_types::Value { kind: Some(prost_types::value::Kind::StructValue(s)) });
+        }
+    }
+    Ok((!fields.is_empty()).then_some(prost_types::Struct { fields }))
+}
+
+/// Adds a resource's extension values to its SCIM JSON (and their URNs to
+/// `schemas`).
+pub fn extensions_into(
+    o: &mut serde_json::Map<String, serde_json::Value>,
+    schemas: &mut Vec<serde_json::Value>,
+    ext: Option<&prost_types::Struct>,
+) {
+    for (urn, v) in ext.map(|e| &e.fields).into_iter().flatten() {
+        schemas.push(serde_json::Value::String(urn.clone()));
+        o.insert(urn.clone(), json::from_prost(v));
+    }
+}

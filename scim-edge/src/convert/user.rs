@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use super::json::{array, as_bool, boolean, get, kind, object, put, string};
 use super::{etag, rfc3339};
 use crate::error::{ScimError, ScimResult};
-use crate::schema::{ENTERPRISE_USER_SCHEMA, USER_SCHEMA};
+use crate::schema::{ENTERPRISE_USER_SCHEMA, Scope, USER_SCHEMA};
 
 /// A user as sent by a client, and its write-only password (never stored
 /// by this version, never returned, never logged).
@@ -18,7 +18,7 @@ pub struct IncomingUser {
 /// Reads a SCIM User body (POST, PUT, or the result of a PATCH). Read-only
 /// attributes (`id`, `meta`, `groups`) are ignored. Absent `active` stays
 /// absent (identity-core makes a new user active).
-pub fn from_scim(body: &Value) -> ScimResult<IncomingUser> {
+pub fn from_scim(scope: Scope<'_>, body: &Value) -> ScimResult<IncomingUser> {
     let obj = body.as_object().ok_or_else(|| ScimError::invalid_syntax("a User must be a JSON object"))?;
     let user_name = string(obj, "userName")?.filter(|s| !s.trim().is_empty());
     let user_name = user_name.ok_or_else(|| ScimError::invalid_value("userName is required"))?;
@@ -49,6 +49,7 @@ pub fn from_scim(body: &Value) -> ScimResult<IncomingUser> {
         x509_certificates: multi(obj, "x509Certificates")?,
         enterprise,
         meta: None,
+        extensions: super::extensions_from(scope, obj)?,
     };
     Ok(IncomingUser { user, password: string(obj, "password")? })
 }
@@ -200,6 +201,7 @@ pub fn to_scim(u: &User, base: &str) -> Value {
         x509_certificates,
         enterprise,
         meta,
+        extensions,
     } = u;
     let mut schemas = vec![json!(USER_SCHEMA)];
     let mut o = Map::new();
@@ -249,6 +251,7 @@ pub fn to_scim(u: &User, base: &str) -> Value {
         schemas.push(json!(ENTERPRISE_USER_SCHEMA));
         o.insert(ENTERPRISE_USER_SCHEMA.into(), enterprise_to(e, base));
     }
+    super::extensions_into(&mut o, &mut schemas, extensions.as_ref());
     let meta = meta.clone().unwrap_or_default();
     o.insert(
         "meta".into(),
@@ -317,6 +320,8 @@ fn enterprise_to(e: &EnterpriseUser, base: &str) -> Value {
 mod tests {
     use super::*;
 
+    const U: Scope<'static> = Scope::builtin(crate::schema::ResourceKind::User);
+
     fn okta_create() -> Value {
         json!({
             "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
@@ -334,7 +339,7 @@ mod tests {
 
     #[test]
     fn okta_create_body_is_read_and_the_password_kept_apart() -> Result<(), String> {
-        let u = from_scim(&okta_create()).map_err(|e| e.detail)?;
+        let u = from_scim(U, &okta_create()).map_err(|e| e.detail)?;
         assert_eq!(u.user.user_name, "jane@x.com");
         assert_eq!(u.user.emails.len(), 1);
         assert!(u.user.emails[0].primary);
@@ -345,7 +350,7 @@ mod tests {
 
     #[test]
     fn attribute_names_are_case_insensitive_and_string_booleans_accepted() -> Result<(), String> {
-        let u = from_scim(&json!({"USERNAME": "a", "Active": "False"})).map_err(|e| e.detail)?;
+        let u = from_scim(U, &json!({"USERNAME": "a", "Active": "False"})).map_err(|e| e.detail)?;
         assert_eq!(u.user.user_name, "a");
         assert_eq!(u.user.active, Some(false));
         Ok(())
@@ -353,18 +358,18 @@ mod tests {
 
     #[test]
     fn a_missing_user_name_is_an_invalid_value() {
-        let e = from_scim(&json!({"displayName": "x"})).err().map(|e| e.scim_type);
+        let e = from_scim(U, &json!({"displayName": "x"})).err().map(|e| e.scim_type);
         assert_eq!(e, Some(Some(crate::error::ScimType::InvalidValue)));
     }
 
     #[test]
     fn rendering_never_contains_the_password_and_round_trips() -> Result<(), String> {
-        let mut u = from_scim(&okta_create()).map_err(|e| e.detail)?.user;
+        let mut u = from_scim(U, &okta_create()).map_err(|e| e.detail)?.user;
         u.id = "abc".into();
         let v = to_scim(&u, "http://h/scim/v2");
         assert!(v.get("password").is_none());
         assert_eq!(v["meta"]["location"], "http://h/scim/v2/Users/abc");
-        let back = from_scim(&v).map_err(|e| e.detail)?.user;
+        let back = from_scim(U, &v).map_err(|e| e.detail)?.user;
         assert_eq!(back.user_name, u.user_name);
         assert_eq!(back.emails, u.emails);
         Ok(())
@@ -374,7 +379,7 @@ mod tests {
     fn entra_manager_as_a_one_element_array_is_accepted() -> Result<(), String> {
         let body =
             json!({"userName": "a", ENTERPRISE_USER_SCHEMA: {"manager": [{"value": "m1"}], "department": "Sales"}});
-        let u = from_scim(&body).map_err(|e| e.detail)?.user;
+        let u = from_scim(U, &body).map_err(|e| e.detail)?.user;
         let e = u.enterprise.unwrap_or_default();
         assert_eq!(e.manager.and_then(|m| m.value).as_deref(), Some("m1"));
         assert_eq!(e.department.as_deref(), Some("Sales"));

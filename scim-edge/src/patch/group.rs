@@ -1,6 +1,8 @@
 //! PATCH on a group becomes one `UpdateGroup` call: attribute changes plus
 //! membership deltas (add / remove / replace-all), applied by identity-core
-//! in one transaction, never by rewriting the member list here.
+//! in one transaction, never by rewriting the member list here. Operations
+//! on the tenant's extension attributes are set aside ([`GroupPatch::extension_ops`])
+//! for the handler to apply to the group's current extension values.
 
 use proto::v1::member_change::Op as MemberOp;
 use proto::v1::{Group, MemberChange};
@@ -12,7 +14,7 @@ use crate::convert::group::members_from;
 use crate::convert::json::kind;
 use crate::error::{ScimResult, ScimType};
 use crate::filter::PatchPath;
-use crate::schema::{self, ResourceKind};
+use crate::schema::{self, Scope};
 
 /// What a group PatchOp changes.
 #[derive(Debug, Default)]
@@ -22,14 +24,21 @@ pub struct GroupPatch {
     /// `display_name` / `external_id`.
     pub mask: Vec<String>,
     pub member_changes: Vec<MemberChange>,
+    /// Operations on extension attributes, in order, each with its own
+    /// path (path-less ones are split per attribute).
+    pub extension_ops: Vec<Operation>,
 }
 
 /// Translates the operations for group `id`.
-pub fn plan(id: &str, ops: &[Operation]) -> ScimResult<GroupPatch> {
+pub fn plan(scope: Scope<'_>, id: &str, ops: &[Operation]) -> ScimResult<GroupPatch> {
     let mut plan = GroupPatch::default();
     for op in ops {
+        if op.path_text.as_deref().and_then(|p| scope.extension(p)).is_some() {
+            plan.extension_ops.push(op.clone());
+            continue;
+        }
         match &op.path {
-            Some(path) => plan.with_path(op, path, op.value.as_ref())?,
+            Some(path) => plan.with_path(scope, op, path, op.value.as_ref())?,
             None => {
                 let Some(Value::Object(attrs)) = &op.value else {
                     return Err(
@@ -47,8 +56,18 @@ pub fn plan(id: &str, ops: &[Operation]) -> ScimResult<GroupPatch> {
                     if key.eq_ignore_ascii_case("schemas") || key.eq_ignore_ascii_case("meta") {
                         continue;
                     }
+                    if scope.extension(key).is_some() {
+                        let single = Operation {
+                            path: crate::filter::parse_patch_path(key).ok(),
+                            path_text: Some(key.clone()),
+                            value: Some(v.clone()),
+                            ..op.clone()
+                        };
+                        plan.extension_ops.push(single);
+                        continue;
+                    }
                     let path = crate::filter::parse_patch_path(key).map_err(|e| op.error(ScimType::InvalidPath, e))?;
-                    plan.with_path(op, &path, Some(v))?;
+                    plan.with_path(scope, op, &path, Some(v))?;
                 }
             }
         }
@@ -57,10 +76,22 @@ pub fn plan(id: &str, ops: &[Operation]) -> ScimResult<GroupPatch> {
 }
 
 impl GroupPatch {
-    fn with_path(&mut self, op: &Operation, path: &PatchPath, value: Option<&Value>) -> ScimResult<()> {
+    fn with_path(
+        &mut self,
+        scope: Scope<'_>,
+        op: &Operation,
+        path: &PatchPath,
+        value: Option<&Value>,
+    ) -> ScimResult<()> {
         let a = &path.attr;
-        let r = schema::resolve(ResourceKind::Group, a.urn.as_deref(), &a.name, a.sub_attr.as_deref())
+        let r = schema::resolve(scope, a.urn.as_deref(), &a.name, a.sub_attr.as_deref())
             .ok_or_else(|| op.error(ScimType::InvalidPath, format!("unknown attribute {a}")))?;
+        if scope.is_custom(r.schema) {
+            let single = Operation { value: value.cloned(), ..op.clone() };
+            let single = Operation { path: Some(path.clone()), path_text: Some(path.to_string()), ..single };
+            self.extension_ops.push(single);
+            return Ok(());
+        }
         match r.attr.name {
             "displayName" | "externalId" => {
                 if path.filter.is_some() || r.sub.is_some() {
@@ -154,7 +185,7 @@ mod tests {
 
     fn planned(ops: Value) -> Result<GroupPatch, String> {
         let ops = parse(&json!({"Operations": ops})).map_err(|e| e.detail)?;
-        plan("g1", &ops).map_err(|e| e.detail)
+        plan(crate::schema::ResourceKind::Group.into(), "g1", &ops).map_err(|e| e.detail)
     }
 
     #[test]

@@ -1,14 +1,15 @@
 //! The PATCH engine (RFC 7644 §3.5.2). A PatchOp document is parsed into
 //! operations once ([`parse`]); users apply them to their SCIM JSON
-//! ([`user`]), groups turn them into membership deltas ([`group`]).
+//! ([`doc`]), groups turn them into membership deltas and attribute changes
+//! ([`group`]).
 //!
 //! Accepted as real identity providers send it: `op` in any case (Entra's
 //! `Replace`), path-less operations whose value keys are plain, dotted
 //! (`name.givenName`) or URN-qualified, string booleans.
 
+pub mod doc;
 pub mod group;
 mod select;
-pub mod user;
 
 use serde_json::Value;
 

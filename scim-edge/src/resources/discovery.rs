@@ -2,8 +2,7 @@
 //! `/Schemas`, generated from the schema registry that also validates, so
 //! they cannot disagree. Read-only: other methods answer 405.
 
-use axum::extract::{Path, State};
-use proto::v1::WhoAmIRequest;
+use axum::extract::Path;
 use serde_json::json;
 
 use super::{bulk, list_response};
@@ -12,7 +11,6 @@ use crate::extract::Ctx;
 use crate::query::{DEFAULT_COUNT, MAX_COUNT};
 use crate::response::Scim;
 use crate::schema::{self, Capabilities, ResourceKind};
-use crate::state::AppState;
 use crate::strict::Mode;
 
 /// Minimum lifetime of a cursor, in seconds (identity-core's default page
@@ -33,17 +31,10 @@ fn capabilities(mode: Mode) -> Capabilities {
     }
 }
 
-/// Discovery is per tenant (a strict tenant will advertise a different
-/// profile), so the credential is checked like everywhere else.
-async fn check(s: &AppState, ctx: &Ctx) -> ScimResult<()> {
-    s.tenants.clone().who_am_i(ctx.req(WhoAmIRequest {})).await?;
-    Ok(())
-}
-
-/// GET /ServiceProviderConfig.
-pub async fn service_provider_config(State(s): State<AppState>, ctx: Ctx) -> ScimResult<Scim> {
-    let mode = Mode::of(&s, &ctx).await?;
-    let mut doc = schema::service_provider_config_json(&capabilities(mode), &ctx.base);
+/// GET /ServiceProviderConfig (per tenant: a strict tenant claims the
+/// interoperability profile).
+pub async fn service_provider_config(ctx: Ctx) -> ScimResult<Scim> {
+    let mut doc = schema::service_provider_config_json(&capabilities(ctx.mode()), &ctx.base);
     // RFC 9865 §4: both paging methods; cursors live at least an hour
     // (identity-core's page token lifetime).
     doc["pagination"] = json!({
@@ -57,31 +48,27 @@ pub async fn service_provider_config(State(s): State<AppState>, ctx: Ctx) -> Sci
     Ok(Scim::ok(doc))
 }
 
-/// GET /ResourceTypes.
-pub async fn resource_types(State(s): State<AppState>, ctx: Ctx) -> ScimResult<Scim> {
-    check(&s, &ctx).await?;
-    let all: Vec<_> = ResourceKind::ALL.iter().map(|k| schema::resource_type_json(*k, &ctx.base)).collect();
+/// GET /ResourceTypes (with the tenant's extension schemas).
+pub async fn resource_types(ctx: Ctx) -> ScimResult<Scim> {
+    let all: Vec<_> = ResourceKind::ALL.iter().map(|k| schema::resource_type_json(ctx.scope(*k), &ctx.base)).collect();
     Ok(Scim::ok(list_response(all.len() as u64, 1, all)))
 }
 
 /// GET /ResourceTypes/{id}.
-pub async fn resource_type(State(s): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> ScimResult<Scim> {
-    check(&s, &ctx).await?;
+pub async fn resource_type(ctx: Ctx, Path(id): Path<String>) -> ScimResult<Scim> {
     let kind =
         ResourceKind::from_name(&id).ok_or_else(|| ScimError::not_found(format!("resource type {id} not found")))?;
-    Ok(Scim::ok(schema::resource_type_json(kind, &ctx.base)))
+    Ok(Scim::ok(schema::resource_type_json(ctx.scope(kind), &ctx.base)))
 }
 
-/// GET /Schemas.
-pub async fn schemas(State(s): State<AppState>, ctx: Ctx) -> ScimResult<Scim> {
-    check(&s, &ctx).await?;
-    let all: Vec<_> = schema::all_schemas().iter().map(|d| schema::schema_json(d, &ctx.base)).collect();
+/// GET /Schemas: RFC 7643's and the tenant's own.
+pub async fn schemas(ctx: Ctx) -> ScimResult<Scim> {
+    let all: Vec<_> = ctx.registry().all_schemas().iter().map(|d| schema::schema_json(d, &ctx.base)).collect();
     Ok(Scim::ok(list_response(all.len() as u64, 1, all)))
 }
 
 /// GET /Schemas/{urn}.
-pub async fn schema_by_id(State(s): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> ScimResult<Scim> {
-    check(&s, &ctx).await?;
-    let def = schema::find_schema(&id).ok_or_else(|| ScimError::not_found(format!("schema {id} not found")))?;
+pub async fn schema_by_id(ctx: Ctx, Path(id): Path<String>) -> ScimResult<Scim> {
+    let def = ctx.registry().find_schema(&id).ok_or_else(|| ScimError::not_found(format!("schema {id} not found")))?;
     Ok(Scim::ok(schema::schema_json(def, &ctx.base)))
 }

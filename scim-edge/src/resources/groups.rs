@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::{QueryPairs, conditional, if_match, paged_response};
 use crate::convert::group::{from_scim, to_scim};
-use crate::error::ScimResult;
+use crate::error::{ScimError, ScimResult};
 use crate::extract::{Ctx, ScimJson};
 use crate::patch;
 use crate::projection::Projection;
@@ -20,24 +20,24 @@ use crate::query::{ListParams, ListQuery};
 use crate::response::Scim;
 use crate::schema::ResourceKind;
 use crate::state::AppState;
-use crate::strict::{self, Mode};
+use crate::strict;
 
 const KIND: ResourceKind = ResourceKind::Group;
 
-fn projection(q: &QueryPairs) -> ScimResult<Projection> {
+fn projection(q: &QueryPairs, ctx: &Ctx) -> ScimResult<Projection> {
     let p = ListParams::from_query(&q.0);
-    Projection::parse(KIND, p.attributes.as_deref(), p.excluded_attributes.as_deref())
+    Projection::parse(ctx.scope(KIND), p.attributes.as_deref(), p.excluded_attributes.as_deref())
 }
 
 fn render(g: &Group, ctx: &Ctx, p: &Projection) -> Value {
-    p.apply(KIND, to_scim(g, &ctx.base, p.shows("members")))
+    p.apply(ctx.scope(KIND), to_scim(g, &ctx.base, p.shows("members")))
 }
 
 /// POST /Groups.
 pub async fn create(State(s): State<AppState>, ctx: Ctx, q: QueryPairs, ScimJson(body): ScimJson) -> ScimResult<Scim> {
-    let p = projection(&q)?;
-    strict::check_body(&s, &ctx, KIND, &body).await?;
-    let group = from_scim(&body)?;
+    let p = projection(&q, &ctx)?;
+    strict::check_body(&ctx, KIND, &body)?;
+    let group = from_scim(ctx.scope(KIND), &body)?;
     let created = s.groups.clone().create_group(ctx.req(CreateGroupRequest { group: Some(group) })).await?.into_inner();
     Ok(Scim::resource(render(&created, &ctx, &p), true))
 }
@@ -50,7 +50,7 @@ pub async fn get(
     q: QueryPairs,
     headers: HeaderMap,
 ) -> ScimResult<Response> {
-    let p = projection(&q)?;
+    let p = projection(&q, &ctx)?;
     let req = GetGroupRequest { id, include_members: p.shows("members") };
     let group = s.groups.clone().get_group(ctx.req(req)).await?.into_inner();
     Ok(conditional(&headers, Scim::resource(render(&group, &ctx, &p), false)))
@@ -58,13 +58,13 @@ pub async fn get(
 
 /// GET /Groups.
 pub async fn list(State(s): State<AppState>, ctx: Ctx, q: QueryPairs) -> ScimResult<Scim> {
-    let query = ListParams::from_query(&q.0).parse(KIND)?;
+    let query = ListParams::from_query(&q.0).parse(ctx.scope(KIND))?;
     run_list(s, ctx, query).await
 }
 
 /// POST /Groups/.search.
 pub async fn search(State(s): State<AppState>, ctx: Ctx, ScimJson(body): ScimJson) -> ScimResult<Scim> {
-    let query = ListParams::from_search(&body)?.parse(KIND)?;
+    let query = ListParams::from_search(&body)?.parse(ctx.scope(KIND))?;
     run_list(s, ctx, query).await
 }
 
@@ -90,9 +90,9 @@ pub async fn replace(
     headers: HeaderMap,
     ScimJson(body): ScimJson,
 ) -> ScimResult<Scim> {
-    let p = projection(&q)?;
-    strict::check_body(&s, &ctx, KIND, &body).await?;
-    let group = from_scim(&body)?;
+    let p = projection(&q, &ctx)?;
+    strict::check_body(&ctx, KIND, &body)?;
+    let group = from_scim(ctx.scope(KIND), &body)?;
     let req = ReplaceGroupRequest {
         id,
         group: Some(group),
@@ -114,18 +114,40 @@ pub async fn update(
     headers: HeaderMap,
     ScimJson(body): ScimJson,
 ) -> ScimResult<Response> {
-    let p = projection(&q)?;
+    let p = projection(&q, &ctx)?;
     let ops = patch::parse(&body)?;
-    if Mode::of(&s, &ctx).await?.is_strict() {
-        strict::check_patch(KIND, &ops)?;
+    if ctx.mode().is_strict() {
+        strict::check_patch(ctx.scope(KIND), &ops)?;
     }
-    let plan = patch::group::plan(&id, &ops)?;
+    let mut plan = patch::group::plan(ctx.scope(KIND), &id, &ops)?;
+    let mut expected_version = if_match(&headers);
+    if !plan.extension_ops.is_empty() {
+        // Extension attributes: applied to the current values, written whole
+        // at the version read (a concurrent change makes the client retry).
+        let current =
+            s.groups.clone().get_group(ctx.req(GetGroupRequest { id: id.clone(), include_members: false })).await?;
+        let current = current.into_inner();
+        let version = current.meta.as_ref().map(|m| m.version.clone()).unwrap_or_default();
+        if expected_version.as_ref().is_some_and(|w| *w != version) {
+            return Err(ScimError::new(
+                StatusCode::PRECONDITION_FAILED,
+                None,
+                "the resource has changed since the given ETag (If-Match)",
+            ));
+        }
+        let mut doc = to_scim(&current, &ctx.base, false);
+        patch::doc::apply(ctx.scope(KIND), &mut doc, &plan.extension_ops, ctx.mode().is_strict())?;
+        let obj = doc.as_object().cloned().unwrap_or_default();
+        plan.group.extensions = crate::convert::extensions_from(ctx.scope(KIND), &obj)?;
+        plan.mask.push("extensions".to_owned());
+        expected_version = Some(version);
+    }
     let req = UpdateGroupRequest {
         id,
         group: Some(plan.group),
         update_mask: Some(prost_types::FieldMask { paths: plan.mask }),
         member_changes: plan.member_changes,
-        expected_version: if_match(&headers),
+        expected_version,
         include_members: p.is_explicit() && p.shows("members"),
     };
     let updated = s.groups.clone().update_group(ctx.req(req)).await?.into_inner();

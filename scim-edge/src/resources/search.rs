@@ -25,12 +25,14 @@ pub async fn search_all(State(s): State<AppState>, ctx: Ctx, ScimJson(body): Sci
     let (start_index, count) = params.paging()?;
     // A filter may name attributes of one resource type only: the other
     // type then has no matches. Fails only when it fits neither.
-    let (users_filter, groups_filter) = (params.filter(ResourceKind::User), params.filter(ResourceKind::Group));
+    let (users_filter, groups_filter) =
+        (params.filter(ctx.scope(ResourceKind::User)), params.filter(ctx.scope(ResourceKind::Group)));
     if let (Err(e), Err(_)) = (&users_filter, &groups_filter) {
         return Err(e.clone());
     }
-    let projection =
-        |kind| Projection::parse_known(kind, params.attributes.as_deref(), params.excluded_attributes.as_deref());
+    let projection = |kind| {
+        Projection::parse_known(ctx.scope(kind), params.attributes.as_deref(), params.excluded_attributes.as_deref())
+    };
     let (user_proj, group_proj) = (projection(ResourceKind::User), projection(ResourceKind::Group));
 
     let mut resources = Vec::new();
@@ -45,7 +47,9 @@ pub async fn search_all(State(s): State<AppState>, ctx: Ctx, ScimJson(body): Sci
             .await?
             .into_inner();
         total += resp.total_size;
-        resources.extend(resp.users.iter().map(|u| user_proj.apply(ResourceKind::User, user::to_scim(u, &ctx.base))));
+        resources.extend(
+            resp.users.iter().map(|u| user_proj.apply(ctx.scope(ResourceKind::User), user::to_scim(u, &ctx.base))),
+        );
     }
     if let Ok(filter) = groups_filter {
         let room = count.saturating_sub(u32::try_from(resources.len()).unwrap_or(count));
@@ -57,7 +61,7 @@ pub async fn search_all(State(s): State<AppState>, ctx: Ctx, ScimJson(body): Sci
         resources.extend(
             resp.groups
                 .iter()
-                .map(|g| group_proj.apply(ResourceKind::Group, group::to_scim(g, &ctx.base, with_members))),
+                .map(|g| group_proj.apply(ctx.scope(ResourceKind::Group), group::to_scim(g, &ctx.base, with_members))),
         );
     }
     Ok(Scim::ok(list_response(total, start_index, resources)))

@@ -18,27 +18,27 @@ use crate::query::{ListParams, ListQuery};
 use crate::response::Scim;
 use crate::schema::ResourceKind;
 use crate::state::AppState;
-use crate::strict::{self, Mode};
+use crate::strict;
 
 const KIND: ResourceKind = ResourceKind::User;
 /// How often a PATCH without If-Match re-reads and re-applies after a
 /// concurrent change.
 const PATCH_ATTEMPTS: u64 = 10;
 
-fn projection(q: &QueryPairs) -> ScimResult<Projection> {
+fn projection(q: &QueryPairs, ctx: &Ctx) -> ScimResult<Projection> {
     let p = ListParams::from_query(&q.0);
-    Projection::parse(KIND, p.attributes.as_deref(), p.excluded_attributes.as_deref())
+    Projection::parse(ctx.scope(KIND), p.attributes.as_deref(), p.excluded_attributes.as_deref())
 }
 
 fn render(u: &User, ctx: &Ctx, p: &Projection) -> Value {
-    p.apply(KIND, to_scim(u, &ctx.base))
+    p.apply(ctx.scope(KIND), to_scim(u, &ctx.base))
 }
 
 /// POST /Users.
 pub async fn create(State(s): State<AppState>, ctx: Ctx, q: QueryPairs, ScimJson(body): ScimJson) -> ScimResult<Scim> {
-    let p = projection(&q)?;
-    strict::check_body(&s, &ctx, KIND, &body).await?;
-    let IncomingUser { user, password } = from_scim(&body)?;
+    let p = projection(&q, &ctx)?;
+    strict::check_body(&ctx, KIND, &body)?;
+    let IncomingUser { user, password } = from_scim(ctx.scope(KIND), &body)?;
     let created =
         s.users.clone().create_user(ctx.req(CreateUserRequest { user: Some(user), password })).await?.into_inner();
     Ok(Scim::resource(render(&created, &ctx, &p), true))
@@ -52,20 +52,20 @@ pub async fn get(
     q: QueryPairs,
     headers: HeaderMap,
 ) -> ScimResult<Response> {
-    let p = projection(&q)?;
+    let p = projection(&q, &ctx)?;
     let user = s.users.clone().get_user(ctx.req(GetUserRequest { id })).await?.into_inner();
     Ok(conditional(&headers, Scim::resource(render(&user, &ctx, &p), false)))
 }
 
 /// GET /Users.
 pub async fn list(State(s): State<AppState>, ctx: Ctx, q: QueryPairs) -> ScimResult<Scim> {
-    let query = ListParams::from_query(&q.0).parse(KIND)?;
+    let query = ListParams::from_query(&q.0).parse(ctx.scope(KIND))?;
     run_list(s, ctx, query).await
 }
 
 /// POST /Users/.search (RFC 7644 §3.4.3).
 pub async fn search(State(s): State<AppState>, ctx: Ctx, ScimJson(body): ScimJson) -> ScimResult<Scim> {
-    let query = ListParams::from_search(&body)?.parse(KIND)?;
+    let query = ListParams::from_search(&body)?.parse(ctx.scope(KIND))?;
     run_list(s, ctx, query).await
 }
 
@@ -86,9 +86,9 @@ pub async fn replace(
     headers: HeaderMap,
     ScimJson(body): ScimJson,
 ) -> ScimResult<Scim> {
-    let p = projection(&q)?;
-    strict::check_body(&s, &ctx, KIND, &body).await?;
-    let IncomingUser { user, password: _ } = from_scim(&body)?;
+    let p = projection(&q, &ctx)?;
+    strict::check_body(&ctx, KIND, &body)?;
+    let IncomingUser { user, password: _ } = from_scim(ctx.scope(KIND), &body)?;
     let req = ReplaceUserRequest { id, user: Some(user), expected_version: if_match(&headers) };
     let updated = s.users.clone().replace_user(ctx.req(req)).await?.into_inner();
     Ok(Scim::resource(render(&updated, &ctx, &p), false))
@@ -105,11 +105,11 @@ pub async fn update(
     headers: HeaderMap,
     ScimJson(body): ScimJson,
 ) -> ScimResult<Scim> {
-    let p = projection(&q)?;
+    let p = projection(&q, &ctx)?;
     let ops = patch::parse(&body)?;
-    let mode = Mode::of(&s, &ctx).await?;
+    let mode = ctx.mode();
     if mode.is_strict() {
-        strict::check_patch(KIND, &ops)?;
+        strict::check_patch(ctx.scope(KIND), &ops)?;
     }
     let wanted = if_match(&headers);
     let mut client = s.users.clone();
@@ -128,8 +128,8 @@ pub async fn update(
             ));
         }
         let mut doc = to_scim(&current, &ctx.base);
-        patch::user::apply(&mut doc, &ops, mode.is_strict())?;
-        let IncomingUser { user, password: _ } = from_scim(&doc)?;
+        patch::doc::apply(ctx.scope(KIND), &mut doc, &ops, mode.is_strict())?;
+        let IncomingUser { user, password: _ } = from_scim(ctx.scope(KIND), &doc)?;
         let req = ReplaceUserRequest { id: id.clone(), user: Some(user), expected_version: Some(version) };
         match client.replace_user(ctx.req(req)).await {
             Ok(updated) => {

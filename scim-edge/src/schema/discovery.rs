@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{AttrType, AttributeDef, RESOURCE_TYPE, ResourceKind, SCHEMA, SERVICE_PROVIDER_CONFIG, SchemaDef};
+use super::{AttrType, AttributeDef, RESOURCE_TYPE, SCHEMA, SERVICE_PROVIDER_CONFIG, SchemaDef, Scope};
 
 /// The JSON representation of one schema (RFC 7643 §7), with `meta.location` under `base`
 /// (an absolute base URL such as `https://host/scim/v2`).
@@ -49,9 +49,10 @@ fn attribute_json(a: &AttributeDef) -> Value {
 }
 
 /// The JSON representation of a resource type (RFC 7643 §6); its `id` equals its `name`.
-pub fn resource_type_json(kind: ResourceKind, base: &str) -> Value {
-    let extensions: Vec<Value> =
-        kind.extensions().iter().map(|s| json!({ "schema": s.id, "required": false })).collect();
+pub fn resource_type_json<'a>(scope: impl Into<Scope<'a>>, base: &str) -> Value {
+    let scope = scope.into();
+    let kind = scope.kind;
+    let extensions: Vec<Value> = scope.extensions().map(|s| json!({ "schema": s.id, "required": false })).collect();
     json!({
         "schemas": [RESOURCE_TYPE],
         "id": kind.name(),
@@ -146,6 +147,7 @@ fn trim(base: &str) -> &str {
 mod tests {
     use super::super::{COMMON, ENTERPRISE_USER_SCHEMA, GROUP, USER, USER_SCHEMA, all_schemas};
     use super::*;
+    use crate::schema::ResourceKind;
 
     const BASE: &str = "https://host/scim/v2";
 

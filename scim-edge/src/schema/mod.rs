@@ -10,6 +10,7 @@ mod discovery;
 mod enterprise;
 mod group;
 mod resolve;
+mod tenant;
 mod user;
 mod user_multi;
 
@@ -18,6 +19,7 @@ pub use discovery::{Capabilities, resource_type_json, schema_json, service_provi
 pub use enterprise::ENTERPRISE_USER;
 pub use group::GROUP;
 pub use resolve::{Resolved, resolve, resolve_path, resolve_sub};
+pub use tenant::{Registry, Scope};
 pub use user::USER;
 
 /// Schema URN of the core User resource (RFC 7643 §4.1).

@@ -1,7 +1,7 @@
 //! Case-insensitive resolution of attribute paths to definitions (RFC 7643 §2.1, RFC 7644
 //! §3.10), producing the canonical spelling that filters, sorting and PATCH work with.
 
-use super::{AttrType, AttributeDef, COMMON, ResourceKind, SchemaDef, find_attr};
+use super::{AttrType, AttributeDef, COMMON, SchemaDef, Scope, find_attr};
 
 /// A resolved attribute: the definition(s) and the canonical path string.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,11 +40,12 @@ impl Resolved {
 ///
 /// Core attributes qualified with the core URN resolve to the unqualified canonical name; so do
 /// the common attributes. Extension attributes must be qualified with their extension's URN.
-pub fn resolve(kind: ResourceKind, urn: Option<&str>, name: &str, sub: Option<&str>) -> Option<Resolved> {
-    let core = kind.schema();
+pub fn resolve<'a>(scope: impl Into<Scope<'a>>, urn: Option<&str>, name: &str, sub: Option<&str>) -> Option<Resolved> {
+    let scope = scope.into();
+    let core = scope.kind.schema();
     let schema = match urn {
         None => core,
-        Some(urn) => kind.schemas().find(|s| s.id.eq_ignore_ascii_case(urn))?,
+        Some(urn) => scope.schemas().find(|s| s.id.eq_ignore_ascii_case(urn))?,
     };
     let is_core = std::ptr::eq(schema, core);
     let attr = if is_core {
@@ -81,23 +82,24 @@ pub fn resolve_sub(parent: &Resolved, name: &str) -> Option<Resolved> {
 /// Resolve a whole attribute path as it appears in `attributes=`, `sortBy` or a PATCH `path`
 /// without a value filter: `userName`, `name.familyName`, or URN-qualified
 /// `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value`.
-pub fn resolve_path(kind: ResourceKind, path: &str) -> Option<Resolved> {
-    let (urn, rest) = split_urn(kind, path)?;
+pub fn resolve_path<'a>(scope: impl Into<Scope<'a>>, path: &str) -> Option<Resolved> {
+    let scope = scope.into();
+    let (urn, rest) = split_urn(scope, path)?;
     let (name, sub) = match rest.split_once('.') {
         Some((name, sub)) => (name, Some(sub)),
         None => (rest, None),
     };
-    resolve(kind, urn, name, sub)
+    resolve(scope, urn, name, sub)
 }
 
 /// Split a leading schema URN of `kind` (matched case-insensitively, since URNs contain dots)
 /// from the attribute part. `None` for an unknown URN or a bare URN with no attribute.
-fn split_urn(kind: ResourceKind, path: &str) -> Option<(Option<&str>, &str)> {
+fn split_urn<'p>(scope: Scope<'_>, path: &'p str) -> Option<(Option<&'p str>, &'p str)> {
     let is_urn = path.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:"));
     if !is_urn {
         return Some((None, path));
     }
-    kind.schemas().find_map(|s| {
+    scope.schemas().find_map(|s| {
         let (urn, rest) = (path.get(..s.id.len())?, path.get(s.id.len()..)?);
         let attr = rest.strip_prefix(':')?;
         (urn.eq_ignore_ascii_case(s.id) && !attr.is_empty()).then_some((Some(urn), attr))
@@ -106,7 +108,7 @@ fn split_urn(kind: ResourceKind, path: &str) -> Option<(Option<&str>, &str)> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, Mutability, USER_SCHEMA};
+    use super::super::{ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, Mutability, ResourceKind, USER_SCHEMA};
     use super::*;
 
     fn canonical(r: Option<Resolved>) -> Option<String> {

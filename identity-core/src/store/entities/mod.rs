@@ -2,9 +2,11 @@
 //! outside `store` sees a row.
 
 pub mod api_tokens;
+pub mod custom_values;
 pub mod group_members;
 pub mod groups;
 pub mod secrets;
+pub mod tenant_schemas;
 pub mod tenants;
 pub mod user_values;
 pub mod users;

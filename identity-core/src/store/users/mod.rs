@@ -5,7 +5,7 @@ pub(crate) mod rows;
 
 use std::collections::HashMap;
 
-use proto::v1::{GroupRef, User};
+use proto::v1::{GroupRef, ResourceType, User};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityName, EntityTrait, PaginatorTrait, QueryFilter,
@@ -15,8 +15,9 @@ use sea_orm::{
 use super::entities::{group_members, groups, user_values, users};
 use super::filter::{self, Resource};
 use super::paging::{ListPlan, ListRequest, Listed};
+use super::schemas::Custom;
 use super::scoped::Scoped;
-use super::{Store, in_tx, time};
+use super::{Store, in_tx, schemas, time};
 use crate::domain::{ResourceId, TenantId, ValidUser, check_version};
 use crate::error::{Error, Result};
 
@@ -34,6 +35,7 @@ pub async fn create(store: &Store, tenant: &TenantId, user: ValidUser) -> Result
                 .await
                 .map_err(unique_user_name)?;
             insert_values(txn, tenant.as_str(), id.as_str(), &user).await?;
+            schemas::write(txn, &tenant, ResourceType::User, id.as_str(), user.get().extensions.as_ref()).await?;
             load_one(txn, &tenant, &id).await
         })
     })
@@ -51,7 +53,12 @@ pub async fn list(store: &Store, tenant: &TenantId, req: ListRequest<'_>) -> Res
     let plan = ListPlan::new(store, tenant, Resource::User, req.filter, req.sort, req.page).await?;
     let mut query = users::Entity::find_in(tenant);
     if let Some(f) = req.filter {
-        query = query.filter(filter::compile(Resource::User, tenant, f)?);
+        let custom = if filter::mentions_custom(f) {
+            Custom::load(store.conn(), tenant, ResourceType::User).await?
+        } else {
+            Custom::default()
+        };
+        query = query.filter(filter::compile(Resource::User, tenant, &custom, f)?);
     }
     let total = query.clone().count(store.conn()).await?;
     if plan.is_empty(total) {
@@ -112,6 +119,7 @@ where
                 .exec(txn)
                 .await?;
             insert_values(txn, tenant.as_str(), id.as_str(), &next).await?;
+            schemas::write(txn, &tenant, ResourceType::User, id.as_str(), next.get().extensions.as_ref()).await?;
             load_one(txn, &tenant, &id).await
         })
     })
@@ -133,6 +141,7 @@ pub async fn delete(store: &Store, tenant: &TenantId, id: &ResourceId, expected:
                 return Err(not_found(&id));
             }
             super::groups::forget_member(txn, &tenant, &id).await?;
+            schemas::forget(txn, &tenant, id.as_str()).await?;
             user_values::Entity::delete_in(&tenant)
                 .filter(user_values::Column::UserId.eq(id.as_str()))
                 .exec(txn)
@@ -183,8 +192,8 @@ async fn load_one<C: ConnectionTrait>(conn: &C, tenant: &TenantId, id: &Resource
     assemble(conn, tenant, vec![row]).await?.pop().ok_or_else(|| not_found(id))
 }
 
-/// Turns `users` rows into Users: two more queries for the whole page (their
-/// values, their groups), never one per user.
+/// Turns `users` rows into Users: a few more queries for the whole page
+/// (their values, their groups, their extension values), never one per user.
 async fn assemble<C: ConnectionTrait>(conn: &C, tenant: &TenantId, page: Vec<users::Model>) -> Result<Vec<User>> {
     let ids: Vec<String> = page.iter().map(|r| r.id.clone()).collect();
     let mut values: HashMap<String, Vec<user_values::Model>> = HashMap::new();
@@ -199,12 +208,14 @@ async fn assemble<C: ConnectionTrait>(conn: &C, tenant: &TenantId, page: Vec<use
         values.entry(v.user_id.clone()).or_default().push(v);
     }
     let mut groups = groups_of(conn, tenant, &ids).await?;
+    let mut extensions = schemas::read(conn, tenant, ResourceType::User, &ids).await?;
     Ok(page
         .into_iter()
         .map(|row| {
             let v = values.remove(&row.id).unwrap_or_default();
             let g = groups.remove(&row.id).unwrap_or_default();
-            rows::to_proto(row, v, g)
+            let e = extensions.remove(&row.id);
+            rows::to_proto(row, v, g, e)
         })
         .collect())
 }

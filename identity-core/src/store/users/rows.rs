@@ -63,6 +63,7 @@ pub fn user_row(
         x509_certificates: _,
         enterprise,
         meta: _,
+        extensions: _,
     } = user.get().clone();
     let Name { formatted, family_name, given_name, middle_name, honorific_prefix, honorific_suffix } =
         name.unwrap_or_default();
@@ -166,7 +167,12 @@ fn blank(tenant: &str, id: &str, attr: &str, ordinal: usize) -> user_values::Act
 
 /// Assembles a `User` from its rows. `values` must be ordered by attr,
 /// ordinal.
-pub fn to_proto(row: users::Model, values: Vec<user_values::Model>, groups: Vec<GroupRef>) -> User {
+pub fn to_proto(
+    row: users::Model,
+    values: Vec<user_values::Model>,
+    groups: Vec<GroupRef>,
+    extensions: Option<prost_types::Struct>,
+) -> User {
     let users::Model {
         tenant_id: _,
         id,
@@ -278,5 +284,6 @@ pub fn to_proto(row: users::Model, values: Vec<user_values::Model>, groups: Vec<
             last_modified: Some(time::to_proto(modified_us)),
             version: version_string(version),
         }),
+        extensions,
     }
 }

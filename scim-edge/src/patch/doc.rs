@@ -1,7 +1,8 @@
-//! PATCH on a user: the operations are applied, in order, to the user's
-//! SCIM JSON; the result is then read back like a PUT body and written
-//! with the version it was read at, so the whole PatchOp is atomic and no
-//! concurrent change is lost.
+//! PATCH on a SCIM JSON document: the operations are applied, in order, to
+//! a resource's rendered JSON (a user; a group's extension attributes); the
+//! result is then read back like a PUT body and written with the version it
+//! was read at, so the whole PatchOp is atomic and no concurrent change is
+//! lost.
 
 use serde_json::{Map, Value};
 
@@ -10,22 +11,19 @@ use super::{Op, Operation};
 use crate::convert::json::key_of;
 use crate::error::{ScimResult, ScimType};
 use crate::filter::{AttrPath, PatchPath, parse_patch_path};
-use crate::schema::{self, Mutability, Resolved, ResourceKind};
-
-const KIND: ResourceKind = ResourceKind::User;
+use crate::schema::{self, Mutability, Resolved, Scope};
 
 /// Applies `ops` to `doc` (a rendered user). `strict`: the interop
 /// profile's semantics (replace on a complex attribute replaces it whole).
-pub fn apply(doc: &mut Value, ops: &[Operation], strict: bool) -> ScimResult<()> {
+pub fn apply(scope: Scope<'_>, doc: &mut Value, ops: &[Operation], strict: bool) -> ScimResult<()> {
     for op in ops {
         let op = &Operation { strict, ..op.clone() };
         let before = primaries(doc);
-        let extension =
-            op.path_text.as_deref().and_then(|p| KIND.extensions().iter().find(|s| s.id.eq_ignore_ascii_case(p)));
+        let extension = op.path_text.as_deref().and_then(|p| scope.extension(p));
         match (&op.path, extension) {
-            (_, Some(ext)) => apply_extension(doc, op, ext)?,
-            (Some(path), None) => apply_path(doc, op, path, op.value.as_ref())?,
-            (None, None) => apply_pathless(doc, op)?,
+            (_, Some(ext)) => apply_extension(scope, doc, op, ext)?,
+            (Some(path), None) => apply_path(scope, doc, op, path, op.value.as_ref())?,
+            (None, None) => apply_pathless(scope, doc, op)?,
         }
         demote_old_primaries(doc, &before);
     }
@@ -78,7 +76,7 @@ fn demote_old_primaries(doc: &mut Value, before: &[(String, Value)]) {
 /// The path is a bare extension URN: the value is an object of that
 /// extension's attributes (its inner `schemas` key is ignored); remove drops
 /// the whole extension.
-fn apply_extension(doc: &mut Value, op: &Operation, ext: &schema::SchemaDef) -> ScimResult<()> {
+fn apply_extension(scope: Scope<'_>, doc: &mut Value, op: &Operation, ext: &schema::SchemaDef) -> ScimResult<()> {
     if op.op == Op::Remove {
         if let Some(root) = doc.as_object_mut()
             && let Some(key) = key_of(root, ext.id)
@@ -96,11 +94,12 @@ fn apply_extension(doc: &mut Value, op: &Operation, ext: &schema::SchemaDef) -> 
     {
         root.remove(&key);
     }
-    extension_attrs(doc, op, ext, attrs)
+    extension_attrs(scope, doc, op, ext, attrs)
 }
 
 /// Applies `op` to each attribute of an extension object.
 fn extension_attrs(
+    scope: Scope<'_>,
     doc: &mut Value,
     op: &Operation,
     ext: &schema::SchemaDef,
@@ -115,7 +114,7 @@ fn extension_attrs(
             filter: None,
             sub_attr: None,
         };
-        apply_path(doc, op, &path, Some(v))?;
+        apply_path(scope, doc, op, &path, Some(v))?;
     }
     Ok(())
 }
@@ -123,7 +122,7 @@ fn extension_attrs(
 /// RFC 7644 §3.5.2.1/3 without a path: the value is an object of
 /// attributes. Keys may be dotted (`name.givenName`) or URN-qualified, and
 /// an extension URN key holds an object of that extension's attributes.
-fn apply_pathless(doc: &mut Value, op: &Operation) -> ScimResult<()> {
+fn apply_pathless(scope: Scope<'_>, doc: &mut Value, op: &Operation) -> ScimResult<()> {
     let Some(Value::Object(value)) = &op.value else {
         return Err(op.error(ScimType::InvalidValue, "without a path, the value must be an object of attributes"));
     };
@@ -139,22 +138,28 @@ fn apply_pathless(doc: &mut Value, op: &Operation) -> ScimResult<()> {
             }
             continue;
         }
-        if let Some(ext) = KIND.extensions().iter().find(|s| s.id.eq_ignore_ascii_case(key)) {
+        if let Some(ext) = scope.extension(key) {
             let Value::Object(attrs) = v else {
                 return Err(op.error(ScimType::InvalidValue, format!("{key} must be an object")));
             };
-            extension_attrs(doc, op, ext, attrs)?;
+            extension_attrs(scope, doc, op, ext, attrs)?;
             continue;
         }
         let path = parse_patch_path(key).map_err(|e| op.error(ScimType::InvalidPath, e))?;
-        apply_path(doc, op, &path, Some(v))?;
+        apply_path(scope, doc, op, &path, Some(v))?;
     }
     Ok(())
 }
 
-fn apply_path(doc: &mut Value, op: &Operation, path: &PatchPath, value: Option<&Value>) -> ScimResult<()> {
+fn apply_path(
+    scope: Scope<'_>,
+    doc: &mut Value,
+    op: &Operation,
+    path: &PatchPath,
+    value: Option<&Value>,
+) -> ScimResult<()> {
     let attr = &path.attr;
-    let resolved = schema::resolve(KIND, attr.urn.as_deref(), &attr.name, attr.sub_attr.as_deref())
+    let resolved = schema::resolve(scope, attr.urn.as_deref(), &attr.name, attr.sub_attr.as_deref())
         .ok_or_else(|| op.error(ScimType::InvalidPath, format!("unknown attribute {}", attr)))?;
     if resolved.attr.mutability == Mutability::ReadOnly
         || resolved.sub.is_some_and(|s| s.mutability == Mutability::ReadOnly)
@@ -416,6 +421,7 @@ fn merge_into(o: &mut Map<String, Value>, sub: Option<&str>, value: Value) {
 mod tests {
     use super::*;
     use crate::patch::parse;
+    use crate::schema::ResourceKind;
     use serde_json::json;
 
     fn user() -> Value {
@@ -432,7 +438,7 @@ mod tests {
     fn patched(ops: Value) -> Result<Value, String> {
         let mut doc = user();
         let ops = parse(&json!({"Operations": ops})).map_err(|e| e.detail)?;
-        apply(&mut doc, &ops, false).map_err(|e| e.detail)?;
+        apply(ResourceKind::User.into(), &mut doc, &ops, false).map_err(|e| e.detail)?;
         Ok(doc)
     }
 

@@ -245,14 +245,15 @@ impl fmt::Display for Filter {
     }
 }
 
-/// Writes operands separated by `sep`, parenthesising nested `and`/`or`/`not`.
+/// Writes operands separated by `sep`, parenthesising nested `and`/`or`
+/// (`not (…)` carries its own parentheses).
 fn write_joined(f: &mut fmt::Formatter<'_>, items: &[Filter], sep: &str) -> fmt::Result {
     for (i, item) in items.iter().enumerate() {
         if i > 0 {
             f.write_str(sep)?;
         }
         match item {
-            Filter::And(_) | Filter::Or(_) | Filter::Not(_) => write!(f, "({item})")?,
+            Filter::And(_) | Filter::Or(_) => write!(f, "({item})")?,
             _ => write!(f, "{item}")?,
         }
     }
@@ -287,9 +288,9 @@ mod tests {
     }
 
     #[test]
-    fn nested_logical_operators_are_always_parenthesised() {
+    fn nested_and_or_are_parenthesised_and_not_carries_its_own() {
         let filter = Filter::Or(vec![int("a", 1), Filter::And(vec![int("b", 2), Filter::Not(Box::new(pr("c")))])]);
-        assert_eq!(filter.to_string(), "a eq 1 or (b eq 2 and (not (c pr)))");
+        assert_eq!(filter.to_string(), "a eq 1 or (b eq 2 and not (c pr))");
         let filter = Filter::Not(Box::new(Filter::Or(vec![pr("a"), pr("b")])));
         assert_eq!(filter.to_string(), "not (a pr or b pr)");
     }

@@ -15,6 +15,7 @@ mod ddl;
 mod m20261129_000001_foundation;
 mod m20261130_000002_secrets;
 mod m20261130_000003_custom_schemas;
+mod m20261130_000004_member_count;
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000001_foundation::Migration),
             Box::new(m20261130_000002_secrets::Migration),
             Box::new(m20261130_000003_custom_schemas::Migration),
+            Box::new(m20261130_000004_member_count::Migration),
         ]
     }
 }

@@ -20,6 +20,11 @@ pub struct Config {
     /// Largest request body accepted, in bytes (larger: 413).
     #[arg(long, env = "SCIM_EDGE_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// Advertise the GroupMember resource (/GroupMembers) in /ResourceTypes
+    /// and /Schemas, and `membersMetadata` on groups
+    /// (draft-zollner-scim-group-members). /GroupMembers is served either way.
+    #[arg(long, env = "SCIM_EDGE_GROUP_MEMBERS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub group_members: bool,
     /// Deadline of each call to identity-core, in seconds.
     #[arg(long, env = "SCIM_EDGE_CORE_TIMEOUT_SECS", default_value_t = 30)]
     pub core_timeout_secs: u64,
@@ -33,6 +38,7 @@ impl Config {
             listen: "127.0.0.1:0".to_owned(),
             public_url: None,
             max_body_bytes: 1024 * 1024,
+            group_members: true,
             core_timeout_secs: 30,
         }
     }

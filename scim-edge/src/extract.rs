@@ -87,7 +87,8 @@ where
             Ok(CompatibilityMode::Strict) => Mode::Strict,
             _ => Mode::Lenient,
         };
-        let tenant = Arc::new(Tenant { mode, registry: Registry::from_proto(&t.schemas) });
+        let registry = Registry::from_proto(&t.schemas, state.config.group_members);
+        let tenant = Arc::new(Tenant { mode, registry });
         Ok(Self { token, base: base_url(parts, state.config.public_url.as_deref()), tenant })
     }
 }

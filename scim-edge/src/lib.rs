@@ -31,7 +31,7 @@ use tower_http::trace::TraceLayer;
 
 pub use config::Config;
 use error::ScimError;
-use resources::{bulk, discovery, groups, search, users};
+use resources::{bulk, discovery, group_members, groups, search, users};
 use state::AppState;
 
 /// Where the SCIM API is mounted.
@@ -52,6 +52,8 @@ pub fn router(state: AppState) -> Router {
         .route("/Groups", only(get(groups::list).post(groups::create)))
         .route("/Groups/.search", only(post(groups::search)))
         .route("/Groups/{id}", only(get(groups::get).put(groups::replace).patch(groups::update).delete(groups::delete)))
+        .route("/GroupMembers", only(get(group_members::list).post(group_members::create)))
+        .route("/GroupMembers/{id}", only(get(group_members::get).delete(group_members::delete)))
         .route("/.search", only(post(search::search_all)))
         .route("/ServiceProviderConfig", only(get(discovery::service_provider_config)))
         .route("/ResourceTypes", only(get(discovery::resource_types)))

@@ -77,7 +77,7 @@ e2e!(custom_attributes_are_published_stored_filtered_and_patched, |app| {
 
     // Discovery: this tenant sees its schemas; another tenant does not.
     let schemas = app.get("/Schemas").await;
-    assert_eq!(schemas.body["totalResults"], 5);
+    assert_eq!(schemas.body["totalResults"], 7, "5 of RFC 7643 and the group-members draft, 2 of the tenant");
     let acme = app.get(&format!("/Schemas/{ACME}")).await;
     assert_eq!(acme.status, StatusCode::OK);
     let level = acme.body["attributes"].as_array().unwrap().iter().find(|a| a["name"] == "level").unwrap().clone();

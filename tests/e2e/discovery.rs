@@ -22,7 +22,7 @@ e2e!(discovery_documents_tell_the_truth, |app| {
     assert_eq!(spc.body["authenticationSchemes"][0]["type"], "oauthbearertoken");
 
     let types = app.get("/ResourceTypes").await;
-    assert_eq!(types.body["totalResults"], 2);
+    assert_eq!(types.body["totalResults"], 3, "User, Group, GroupMember");
     let user = app.get("/ResourceTypes/User").await;
     assert_eq!(user.body["id"], "User");
     assert_eq!(user.body["endpoint"], "/Users");
@@ -33,7 +33,7 @@ e2e!(discovery_documents_tell_the_truth, |app| {
     assert_eq!(app.get("/ResourceTypes/Nope").await.status, StatusCode::NOT_FOUND);
 
     let schemas = app.get("/Schemas").await;
-    assert_eq!(schemas.body["totalResults"], 3);
+    assert_eq!(schemas.body["totalResults"], 5);
     let user_schema = app.get("/Schemas/urn:ietf:params:scim:schemas:core:2.0:User").await;
     assert_eq!(user_schema.status, StatusCode::OK);
     let names: Vec<&str> =

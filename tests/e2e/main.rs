@@ -9,6 +9,7 @@ mod bulk;
 mod custom_schemas;
 mod discovery;
 mod errors;
+mod group_scale;
 mod groups;
 mod grpc;
 mod query;

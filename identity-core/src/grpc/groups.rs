@@ -3,15 +3,18 @@
 use proto::v1::group_service_server::GroupService;
 use proto::v1::member_change::Op;
 use proto::v1::{
-    CreateGroupRequest, DeleteGroupRequest, DeleteGroupResponse, GetGroupRequest, Group, ListGroupMembersRequest,
-    ListGroupMembersResponse, ListGroupsRequest, ListGroupsResponse, Member, ReplaceGroupRequest, UpdateGroupRequest,
+    CreateGroupRequest, CreateMembershipRequest, DeleteGroupRequest, DeleteGroupResponse, DeleteMembershipRequest,
+    DeleteMembershipResponse, GetGroupRequest, GetMembershipRequest, Group, ListGroupMembersRequest,
+    ListGroupMembersResponse, ListGroupsRequest, ListGroupsResponse, ListMembershipsRequest, ListMembershipsResponse,
+    Member, MemberType, Membership, ReplaceGroupRequest, UpdateGroupRequest,
 };
 use tonic::{Request, Response, Status};
 
 use super::{authenticate, expected_version, page};
-use crate::domain::{MemberRef, ResourceId, ValidGroup};
+use crate::domain::{MemberKind, MemberRef, ResourceId, ValidGroup};
 use crate::error::{Error, Result};
 use crate::store::groups::{self as store, GroupFields, MemberChange};
+use crate::store::memberships::{self, MembershipQuery};
 use crate::store::{ListRequest, Listed, Store};
 
 const KIND: &str = "Group";
@@ -116,4 +119,63 @@ impl GroupService for Groups {
         let (members, total) = store::list_members(&self.store, &tenant, &id, offset, limit).await?;
         Ok(Response::new(ListGroupMembersResponse { members, total_size: total }))
     }
+    async fn create_membership(&self, req: Request<CreateMembershipRequest>) -> Result<Response<Membership>, Status> {
+        let tenant = authenticate(&self.store, &req).await?;
+        let CreateMembershipRequest { group_id, member } = req.into_inner();
+        let group = ResourceId::parse_member(&group_id)
+            .map_err(|_| Error::invalid("group_id", format!("group {group_id} does not exist")))?;
+        let member = MemberRef::parse(&member.ok_or(Error::MissingField { field: "member" })?)?;
+        Ok(Response::new(memberships::create(&self.store, &tenant, &group, member).await?))
+    }
+
+    async fn get_membership(&self, req: Request<GetMembershipRequest>) -> Result<Response<Membership>, Status> {
+        let tenant = authenticate(&self.store, &req).await?;
+        let GetMembershipRequest { group_id, member_id } = req.into_inner();
+        let (group, member) = membership_ids(&group_id, &member_id)?;
+        Ok(Response::new(memberships::get(&self.store, &tenant, &group, &member).await?))
+    }
+
+    async fn list_memberships(
+        &self,
+        req: Request<ListMembershipsRequest>,
+    ) -> Result<Response<ListMembershipsResponse>, Status> {
+        let tenant = authenticate(&self.store, &req).await?;
+        let ListMembershipsRequest { group_id, member_id, member_type, page: p } = req.into_inner();
+        // An id that cannot exist matches nothing.
+        let parse = |raw: Option<String>| match raw {
+            None => Ok(None),
+            Some(r) => ResourceId::parse_member(&r).map(Some),
+        };
+        let (Ok(group), Ok(member)) = (parse(group_id), parse(member_id)) else {
+            return Ok(Response::new(ListMembershipsResponse { memberships: Vec::new(), total_size: 0 }));
+        };
+        let kind = match MemberType::try_from(member_type).unwrap_or(MemberType::Unspecified) {
+            MemberType::User => Some(MemberKind::User),
+            MemberType::Group => Some(MemberKind::Group),
+            MemberType::Unspecified => None,
+        };
+        let (offset, limit) = page(p.as_ref());
+        let query = MembershipQuery { group, member, kind };
+        let (memberships, total) = memberships::list(&self.store, &tenant, &query, offset, limit).await?;
+        Ok(Response::new(ListMembershipsResponse { memberships, total_size: total }))
+    }
+
+    async fn delete_membership(
+        &self,
+        req: Request<DeleteMembershipRequest>,
+    ) -> Result<Response<DeleteMembershipResponse>, Status> {
+        let tenant = authenticate(&self.store, &req).await?;
+        let DeleteMembershipRequest { group_id, member_id } = req.into_inner();
+        let (group, member) = membership_ids(&group_id, &member_id)?;
+        memberships::delete(&self.store, &tenant, &group, &member).await?;
+        Ok(Response::new(DeleteMembershipResponse {}))
+    }
+}
+
+/// Ids naming a membership; ones that cannot exist are NOT_FOUND.
+fn membership_ids(group: &str, member: &str) -> Result<(ResourceId, ResourceId)> {
+    let not_found = || Error::NotFound { kind: "GroupMember", id: format!("{group}.{member}") };
+    let g = ResourceId::parse_member(group).map_err(|_| not_found())?;
+    let m = ResourceId::parse_member(member).map_err(|_| not_found())?;
+    Ok((g, m))
 }

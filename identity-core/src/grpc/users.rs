@@ -2,8 +2,8 @@
 
 use proto::v1::user_service_server::UserService;
 use proto::v1::{
-    CreateUserRequest, DeleteUserRequest, DeleteUserResponse, GetUserRequest, ListUsersRequest, ListUsersResponse,
-    ReplaceUserRequest, UpdateUserRequest, User,
+    CreateUserRequest, DeleteUserRequest, DeleteUserResponse, GetUserRequest, ImportUsersRequest, ImportUsersResponse,
+    ListUsersRequest, ListUsersResponse, ReplaceUserRequest, UpdateUserRequest, User,
 };
 use tonic::{Request, Response, Status};
 
@@ -74,6 +74,21 @@ impl UserService for Users {
         })
         .await?;
         Ok(Response::new(updated))
+    }
+
+    async fn import_users(&self, req: Request<ImportUsersRequest>) -> Result<Response<ImportUsersResponse>, Status> {
+        let tenant = authenticate(&self.store, &req).await?;
+        let users = req
+            .into_inner()
+            .users
+            .into_iter()
+            .map(|mut u| {
+                u.active = Some(u.active.unwrap_or(true));
+                ValidUser::parse(u)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let ids = store::import(&self.store, &tenant, users).await?;
+        Ok(Response::new(ImportUsersResponse { ids: ids.into_iter().map(|i| i.as_str().to_owned()).collect() }))
     }
 
     async fn delete_user(&self, req: Request<DeleteUserRequest>) -> Result<Response<DeleteUserResponse>, Status> {

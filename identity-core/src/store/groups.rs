@@ -17,11 +17,15 @@ use super::filter::{self, Resource};
 use super::paging::{ListPlan, ListRequest, Listed};
 use super::schemas::Custom;
 use super::scoped::Scoped;
-use super::{Store, in_tx, schemas, time};
+use super::{Store, in_tx, nesting, schemas, time};
 use crate::domain::{MemberKind, MemberRef, ResourceId, TenantId, ValidGroup, check_version, version_string};
 use crate::error::{Error, Result};
 
 const KIND: &str = "Group";
+/// Groups with more members than this never have them loaded into a Group
+/// (page them with ListGroupMembers / ListMemberships): a group response
+/// stays small whatever the group's size.
+pub const MAX_INLINE_MEMBERS: i64 = 10_000;
 /// Rows per INSERT / DELETE when a change touches many members: keeps every
 /// statement (and a Galera write-set) bounded.
 const BATCH: usize = 500;
@@ -71,10 +75,12 @@ pub async fn create(
                 version: Set(1),
                 created_us: Set(now),
                 modified_us: Set(now),
+                member_count: Set(0),
             })
             .exec_without_returning(txn)
             .await?;
-            add_members(txn, &tenant, &id, &members, now).await?;
+            let added = add_members(txn, &tenant, &id, &members, now).await?;
+            count_members(txn, &tenant, &id, added).await?;
             schemas::write(txn, &tenant, ResourceType::Group, id.as_str(), group.extensions.as_ref()).await?;
             load_one(txn, &tenant, &id, include_members).await
         })
@@ -114,7 +120,11 @@ pub async fn list(
     let mut extensions = schemas::read(store.conn(), tenant, ResourceType::Group, &ids).await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
-        let members = if include_members { members_of(store.conn(), tenant, &row.id, None).await? } else { Vec::new() };
+        let members = if include_members && row.member_count <= MAX_INLINE_MEMBERS {
+            members_of(store.conn(), tenant, &row.id, None).await?
+        } else {
+            Vec::new()
+        };
         let ext = extensions.remove(&row.id);
         out.push(to_proto(row, members, ext));
     }
@@ -157,13 +167,15 @@ pub async fn update(
             if let Some(ext) = &fields.extensions {
                 schemas::write(txn, &tenant, ResourceType::Group, id.as_str(), ext.as_ref()).await?;
             }
+            let mut delta = 0;
             for change in &changes {
-                match change {
+                delta += match change {
                     MemberChange::Add(members) => add_members(txn, &tenant, &id, members, now).await?,
                     MemberChange::Remove(ids) => remove_members(txn, &tenant, &id, ids).await?,
                     MemberChange::ReplaceAll(members) => replace_members(txn, &tenant, &id, members, now).await?,
-                }
+                };
             }
+            count_members(txn, &tenant, &id, delta).await?;
             load_one(txn, &tenant, &id, include_members).await
         })
     })
@@ -227,6 +239,7 @@ pub(crate) async fn forget_member(txn: &DatabaseTransaction, tenant: &TenantId, 
     groups::Entity::update_in(tenant)
         .col_expr(groups::Column::Version, Expr::col(groups::Column::Version).add(1))
         .col_expr(groups::Column::ModifiedUs, Expr::val(time::now_us()))
+        .col_expr(groups::Column::MemberCount, Expr::col(groups::Column::MemberCount).sub(1))
         .filter(groups::Column::Id.in_subquery(containing))
         .exec(txn)
         .await?;
@@ -252,15 +265,34 @@ fn not_found(id: &ResourceId) -> Error {
     Error::NotFound { kind: KIND, id: id.as_str().to_owned() }
 }
 
+/// Adds `delta` to a group's member count (kept with every change, so a
+/// group's size is read, never counted).
+pub(super) async fn count_members(
+    txn: &DatabaseTransaction,
+    tenant: &TenantId,
+    group: &ResourceId,
+    delta: i64,
+) -> Result<()> {
+    if delta != 0 {
+        groups::Entity::update_in(tenant)
+            .col_expr(groups::Column::MemberCount, Expr::col(groups::Column::MemberCount).add(delta))
+            .filter(groups::Column::Id.eq(group.as_str()))
+            .exec(txn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Inserts memberships that do not exist yet, after checking that every
-/// member exists in the tenant.
+/// member exists in the tenant; returns how many were new.
 async fn add_members(
     txn: &DatabaseTransaction,
     tenant: &TenantId,
     group: &ResourceId,
     members: &[MemberRef],
     now: i64,
-) -> Result<()> {
+) -> Result<i64> {
+    let mut added = 0;
     let mut seen = BTreeSet::new();
     let members: Vec<&MemberRef> = members.iter().filter(|m| seen.insert(m.id.clone())).collect();
     for chunk in members.chunks(BATCH) {
@@ -272,9 +304,13 @@ async fn add_members(
             member_type: Set(m.kind.as_str().to_owned()),
             created_us: Set(now),
         });
-        group_members::Entity::insert_many(rows).on_conflict_do_nothing().exec_without_returning(txn).await?;
+        let inserted =
+            group_members::Entity::insert_many(rows).on_conflict_do_nothing().exec_without_returning(txn).await?;
+        if let sea_orm::TryInsertResult::Inserted(n) = inserted {
+            added += i64::try_from(n).unwrap_or(0);
+        }
     }
-    Ok(())
+    Ok(added)
 }
 
 async fn remove_members(
@@ -282,15 +318,17 @@ async fn remove_members(
     tenant: &TenantId,
     group: &ResourceId,
     ids: &[ResourceId],
-) -> Result<()> {
+) -> Result<i64> {
+    let mut removed = 0;
     for chunk in ids.chunks(BATCH) {
-        group_members::Entity::delete_in(tenant)
+        let deleted = group_members::Entity::delete_in(tenant)
             .filter(group_members::Column::GroupId.eq(group.as_str()))
             .filter(group_members::Column::MemberId.is_in(chunk.iter().map(|i| i.as_str().to_owned())))
             .exec(txn)
             .await?;
+        removed += i64::try_from(deleted.rows_affected).unwrap_or(0);
     }
-    Ok(())
+    Ok(-removed)
 }
 
 /// Makes the member list exactly `members`: removes the others, adds the
@@ -301,7 +339,8 @@ async fn replace_members(
     group: &ResourceId,
     members: &[MemberRef],
     now: i64,
-) -> Result<()> {
+) -> Result<i64> {
+    let mut delta = 0;
     let wanted: BTreeSet<String> = members.iter().map(|m| m.id.as_str().to_owned()).collect();
     // Walk the current members in bounded pages (keyset on member id) and
     // delete the unwanted ones page by page.
@@ -322,20 +361,21 @@ async fn replace_members(
         };
         let unwanted: Vec<String> = page.into_iter().filter(|m| !wanted.contains(m)).collect();
         if !unwanted.is_empty() {
-            group_members::Entity::delete_in(tenant)
+            let deleted = group_members::Entity::delete_in(tenant)
                 .filter(group_members::Column::GroupId.eq(group.as_str()))
                 .filter(group_members::Column::MemberId.is_in(unwanted))
                 .exec(txn)
                 .await?;
+            delta -= i64::try_from(deleted.rows_affected).unwrap_or(0);
         }
         after = last;
     }
-    add_members(txn, tenant, group, members, now).await
+    Ok(delta + add_members(txn, tenant, group, members, now).await?)
 }
 
 /// Fails with MEMBER_NOT_FOUND unless every member exists in the tenant as
 /// the kind it claims; a group cannot contain itself.
-async fn check_exist(
+pub(super) async fn check_exist(
     txn: &DatabaseTransaction,
     tenant: &TenantId,
     group: &ResourceId,
@@ -360,11 +400,12 @@ async fn check_exist(
         let ids: Vec<String> = groups::Entity::find_in(tenant)
             .select_only()
             .column(groups::Column::Id)
-            .filter(groups::Column::Id.is_in(group_ids))
+            .filter(groups::Column::Id.is_in(group_ids.clone()))
             .into_tuple()
             .all(txn)
             .await?;
         found.extend(ids);
+        nesting::check_no_cycle(txn, tenant, group.as_str(), &group_ids).await?;
     }
     for m in members {
         if m.id == *group || !found.contains(m.id.as_str()) {
@@ -385,7 +426,11 @@ async fn load_one<C: ConnectionTrait>(
         .one(conn)
         .await?
         .ok_or_else(|| not_found(id))?;
-    let members = if include_members { members_of(conn, tenant, id.as_str(), None).await? } else { Vec::new() };
+    let members = if include_members && row.member_count <= MAX_INLINE_MEMBERS {
+        members_of(conn, tenant, id.as_str(), None).await?
+    } else {
+        Vec::new()
+    };
     let ext = schemas::read(conn, tenant, ResourceType::Group, std::slice::from_ref(&row.id)).await?.remove(&row.id);
     Ok(to_proto(row, members, ext))
 }
@@ -452,6 +497,7 @@ fn to_proto(row: groups::Model, members: Vec<Member>, extensions: Option<prost_t
         version,
         created_us,
         modified_us,
+        member_count,
     } = row;
     Group {
         id,
@@ -459,6 +505,7 @@ fn to_proto(row: groups::Model, members: Vec<Member>, extensions: Option<prost_t
         display_name,
         members,
         extensions,
+        member_count: u64::try_from(member_count).unwrap_or(0),
         meta: Some(ResourceMeta {
             created: Some(time::to_proto(created_us)),
             last_modified: Some(time::to_proto(modified_us)),

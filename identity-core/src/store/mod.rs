@@ -5,6 +5,8 @@
 mod entities;
 mod filter;
 pub mod groups;
+pub mod memberships;
+mod nesting;
 mod paging;
 mod retry;
 pub mod schemas;

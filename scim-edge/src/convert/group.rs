@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use super::json::{array, get, kind, put, string};
 use super::{etag, rfc3339};
 use crate::error::{ScimError, ScimResult};
-use crate::schema::{GROUP_SCHEMA, Scope};
+use crate::schema::{GROUP_MEMBERS_EXTENSION, GROUP_SCHEMA, Scope};
 
 /// Reads a SCIM Group body (POST, PUT). `members` may be absent (no members).
 pub fn from_scim(scope: Scope<'_>, body: &Value) -> ScimResult<Group> {
@@ -20,6 +20,7 @@ pub fn from_scim(scope: Scope<'_>, body: &Value) -> ScimResult<Group> {
         members: members_from(array(obj, "members")?)?,
         meta: None,
         extensions: super::extensions_from(scope, obj)?,
+        member_count: 0,
     })
 }
 
@@ -52,18 +53,36 @@ fn member_from(v: &Value) -> ScimResult<Member> {
     Ok(Member { value, display: String::new(), r#type: t as i32 })
 }
 
+/// Groups with at most this many members are served inline (in `members`);
+/// larger ones only through `/GroupMembers` (identity-core does not load
+/// their members into a group: `include_members` stops at the same size).
+pub const INLINE_MEMBERS: u64 = 10_000;
+
 /// Renders a stored group; `members` only when `with_members` (they were
-/// loaded).
-pub fn to_scim(g: &Group, base: &str, with_members: bool) -> Value {
-    let Group { id, external_id, display_name, members, meta, extensions } = g;
+/// loaded) and the group is served inline. `membersMetadata`
+/// (draft-zollner-scim-group-members) says which, and how many.
+pub fn to_scim(scope: Scope<'_>, g: &Group, base: &str, with_members: bool) -> Value {
+    let Group { id, external_id, display_name, members, meta, extensions, member_count } = g;
+    let inline = *member_count <= INLINE_MEMBERS;
     let mut o = Map::new();
     let mut schemas = vec![json!(GROUP_SCHEMA)];
+    if scope.extension(GROUP_MEMBERS_EXTENSION).is_some() {
+        schemas.push(json!(GROUP_MEMBERS_EXTENSION));
+        o.insert(
+            GROUP_MEMBERS_EXTENSION.into(),
+            json!({"membersMetadata": {
+                "policy": if inline { "inline" } else { "external" },
+                "ref": format!("{base}/GroupMembers?filter={}", query_escape(&format!("group.value eq \"{id}\""))),
+                "memberCount": member_count,
+            }}),
+        );
+    }
     super::extensions_into(&mut o, &mut schemas, extensions.as_ref());
     o.insert("schemas".into(), Value::Array(schemas));
     o.insert("id".into(), json!(id));
     put(&mut o, "externalId", external_id.clone());
     o.insert("displayName".into(), json!(display_name));
-    if with_members {
+    if with_members && inline {
         o.insert("members".into(), Value::Array(members.iter().map(|m| member_to(m, base)).collect()));
     }
     let meta = meta.clone().unwrap_or_default();
@@ -78,6 +97,19 @@ pub fn to_scim(g: &Group, base: &str, with_members: bool) -> Value {
         }),
     );
     Value::Object(o)
+}
+
+/// Percent-encodes a query parameter value (RFC 3986 unreserved kept).
+fn query_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 fn member_to(m: &Member, base: &str) -> Value {

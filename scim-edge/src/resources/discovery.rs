@@ -50,14 +50,16 @@ pub async fn service_provider_config(ctx: Ctx) -> ScimResult<Scim> {
 
 /// GET /ResourceTypes (with the tenant's extension schemas).
 pub async fn resource_types(ctx: Ctx) -> ScimResult<Scim> {
-    let all: Vec<_> = ResourceKind::ALL.iter().map(|k| schema::resource_type_json(ctx.scope(*k), &ctx.base)).collect();
+    let all: Vec<_> =
+        ctx.registry().kinds().into_iter().map(|k| schema::resource_type_json(ctx.scope(k), &ctx.base)).collect();
     Ok(Scim::ok(list_response(all.len() as u64, 1, all)))
 }
 
 /// GET /ResourceTypes/{id}.
 pub async fn resource_type(ctx: Ctx, Path(id): Path<String>) -> ScimResult<Scim> {
-    let kind =
-        ResourceKind::from_name(&id).ok_or_else(|| ScimError::not_found(format!("resource type {id} not found")))?;
+    let kind = ResourceKind::from_name(&id)
+        .filter(|k| ctx.registry().kinds().contains(k))
+        .ok_or_else(|| ScimError::not_found(format!("resource type {id} not found")))?;
     Ok(Scim::ok(schema::resource_type_json(ctx.scope(kind), &ctx.base)))
 }
 

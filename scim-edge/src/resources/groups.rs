@@ -30,7 +30,7 @@ fn projection(q: &QueryPairs, ctx: &Ctx) -> ScimResult<Projection> {
 }
 
 fn render(g: &Group, ctx: &Ctx, p: &Projection) -> Value {
-    p.apply(ctx.scope(KIND), to_scim(g, &ctx.base, p.shows("members")))
+    p.apply(ctx.scope(KIND), to_scim(ctx.scope(KIND), g, &ctx.base, p.shows("members")))
 }
 
 /// POST /Groups.
@@ -135,7 +135,7 @@ pub async fn update(
                 "the resource has changed since the given ETag (If-Match)",
             ));
         }
-        let mut doc = to_scim(&current, &ctx.base, false);
+        let mut doc = to_scim(ctx.scope(KIND), &current, &ctx.base, false);
         patch::doc::apply(ctx.scope(KIND), &mut doc, &plan.extension_ops, ctx.mode().is_strict())?;
         let obj = doc.as_object().cloned().unwrap_or_default();
         plan.group.extensions = crate::convert::extensions_from(ctx.scope(KIND), &obj)?;

@@ -4,6 +4,7 @@
 
 pub mod bulk;
 pub mod discovery;
+pub mod group_members;
 pub mod groups;
 pub mod search;
 pub mod users;

@@ -58,11 +58,12 @@ pub async fn search_all(State(s): State<AppState>, ctx: Ctx, ScimJson(body): Sci
         let req = ListGroupsRequest { filter, page: Some(page), include_members: with_members && room > 0, sort: None };
         let resp = s.groups.clone().list_groups(ctx.req(req)).await?.into_inner();
         total += resp.total_size;
-        resources.extend(
-            resp.groups
-                .iter()
-                .map(|g| group_proj.apply(ctx.scope(ResourceKind::Group), group::to_scim(g, &ctx.base, with_members))),
-        );
+        resources.extend(resp.groups.iter().map(|g| {
+            group_proj.apply(
+                ctx.scope(ResourceKind::Group),
+                group::to_scim(ctx.scope(ResourceKind::Group), g, &ctx.base, with_members),
+            )
+        }));
     }
     Ok(Scim::ok(list_response(total, start_index, resources)))
 }

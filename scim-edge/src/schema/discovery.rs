@@ -291,7 +291,10 @@ mod tests {
         let want = json!([{ "schema": ENTERPRISE_USER_SCHEMA, "required": false }]);
         assert_eq!(doc["schemaExtensions"], want);
         let doc = resource_type_json(ResourceKind::Group, BASE);
-        assert_eq!(doc["schemaExtensions"], json!([]));
+        assert_eq!(
+            doc["schemaExtensions"],
+            json!([{ "schema": super::super::GROUP_MEMBERS_EXTENSION, "required": false }])
+        );
     }
 
     fn capabilities() -> Capabilities {

@@ -9,6 +9,7 @@ mod common;
 mod discovery;
 mod enterprise;
 mod group;
+mod group_members;
 mod resolve;
 mod tenant;
 mod user;
@@ -18,6 +19,7 @@ pub use common::COMMON;
 pub use discovery::{Capabilities, resource_type_json, schema_json, service_provider_config_json};
 pub use enterprise::ENTERPRISE_USER;
 pub use group::GROUP;
+pub use group_members::{GROUP_MEMBER, GROUP_MEMBER_SCHEMA, GROUP_MEMBERS, GROUP_MEMBERS_EXTENSION};
 pub use resolve::{Resolved, resolve, resolve_path, resolve_sub};
 pub use tenant::{Registry, Scope};
 pub use user::USER;
@@ -274,19 +276,23 @@ fn find_attr(attrs: &'static [AttributeDef], name: &str) -> Option<&'static Attr
 pub enum ResourceKind {
     User,
     Group,
+    /// A direct membership (draft-zollner-scim-group-members).
+    GroupMember,
 }
 
 static USER_EXTENSIONS: [&SchemaDef; 1] = [&ENTERPRISE_USER];
+static GROUP_EXTENSIONS: [&SchemaDef; 1] = [&GROUP_MEMBERS];
 
 impl ResourceKind {
     /// Every resource type, in discovery order.
-    pub const ALL: [ResourceKind; 2] = [ResourceKind::User, ResourceKind::Group];
+    pub const ALL: [ResourceKind; 3] = [ResourceKind::User, ResourceKind::Group, ResourceKind::GroupMember];
 
     /// The resource type's `name` (and `id`): `"User"` or `"Group"`.
     pub const fn name(self) -> &'static str {
         match self {
             Self::User => "User",
             Self::Group => "Group",
+            Self::GroupMember => "GroupMember",
         }
     }
 
@@ -295,6 +301,7 @@ impl ResourceKind {
         match self {
             Self::User => "/Users",
             Self::Group => "/Groups",
+            Self::GroupMember => "/GroupMembers",
         }
     }
 
@@ -303,6 +310,7 @@ impl ResourceKind {
         match self {
             Self::User => &USER,
             Self::Group => &GROUP,
+            Self::GroupMember => &GROUP_MEMBER,
         }
     }
 
@@ -310,7 +318,8 @@ impl ResourceKind {
     pub fn extensions(self) -> &'static [&'static SchemaDef] {
         match self {
             Self::User => &USER_EXTENSIONS,
-            Self::Group => &[],
+            Self::Group => &GROUP_EXTENSIONS,
+            Self::GroupMember => &[],
         }
     }
 
@@ -326,8 +335,8 @@ impl ResourceKind {
 }
 
 /// Every schema this server publishes under `/Schemas`, in discovery order.
-pub fn all_schemas() -> [&'static SchemaDef; 3] {
-    [&USER, &ENTERPRISE_USER, &GROUP]
+pub fn all_schemas() -> [&'static SchemaDef; 5] {
+    [&USER, &ENTERPRISE_USER, &GROUP, &GROUP_MEMBERS, &GROUP_MEMBER]
 }
 
 /// The published schema with this URN (case-insensitive).
@@ -399,7 +408,9 @@ mod tests {
         assert_eq!(ResourceKind::User.extensions().len(), 1);
         assert_eq!(ResourceKind::User.extensions()[0].id, ENTERPRISE_USER_SCHEMA);
         assert_eq!(ResourceKind::Group.schema().id, GROUP_SCHEMA);
-        assert!(ResourceKind::Group.extensions().is_empty());
+        assert_eq!(ResourceKind::Group.extensions()[0].id, GROUP_MEMBERS_EXTENSION);
+        assert_eq!(ResourceKind::GroupMember.endpoint(), "/GroupMembers");
+        assert!(ResourceKind::GroupMember.extensions().is_empty());
         assert_eq!(ResourceKind::from_name("group"), Some(ResourceKind::Group));
         assert_eq!(ResourceKind::Group.endpoint(), "/Groups");
     }

@@ -21,12 +21,15 @@ use super::{AttrType, AttributeDef, Mutability, ResourceKind, Returned, SchemaDe
 pub struct Scope<'a> {
     pub kind: ResourceKind,
     custom: &'a [(ResourceKind, &'static SchemaDef)],
+    /// Whether the GroupMember resource and the Group `membersMetadata`
+    /// extension are advertised.
+    group_members: bool,
 }
 
 impl Scope<'static> {
     /// The RFC 7643 schemas alone.
     pub const fn builtin(kind: ResourceKind) -> Self {
-        Self { kind, custom: &[] }
+        Self { kind, custom: &[], group_members: true }
     }
 }
 
@@ -39,8 +42,12 @@ impl From<ResourceKind> for Scope<'static> {
 impl<'a> Scope<'a> {
     /// The extension schemas: the built-in ones, then the tenant's.
     pub fn extensions(self) -> impl Iterator<Item = &'static SchemaDef> + 'a {
-        let kind = self.kind;
-        kind.extensions().iter().copied().chain(self.custom.iter().filter(move |(k, _)| *k == kind).map(|(_, s)| *s))
+        let (kind, group_members) = (self.kind, self.group_members);
+        kind.extensions()
+            .iter()
+            .copied()
+            .filter(move |s| group_members || s.id != super::GROUP_MEMBERS_EXTENSION)
+            .chain(self.custom.iter().filter(move |(k, _)| *k == kind).map(|(_, s)| *s))
     }
 
     /// The core schema, then the extensions.
@@ -63,11 +70,13 @@ impl<'a> Scope<'a> {
 #[derive(Clone, Debug, Default)]
 pub struct Registry {
     custom: Vec<(ResourceKind, &'static SchemaDef)>,
+    group_members: bool,
 }
 
 impl Registry {
-    /// From identity-core's declarations.
-    pub fn from_proto(schemas: &[pb::Schema]) -> Self {
+    /// From identity-core's declarations; `group_members`: whether the
+    /// GroupMember resource and `membersMetadata` are advertised.
+    pub fn from_proto(schemas: &[pb::Schema], group_members: bool) -> Self {
         let custom = schemas
             .iter()
             .map(|s| {
@@ -78,17 +87,25 @@ impl Registry {
                 (kind, intern(s))
             })
             .collect();
-        Self { custom }
+        Self { custom, group_members }
     }
 
     /// `kind` as this tenant sees it.
     pub fn scope(&self, kind: ResourceKind) -> Scope<'_> {
-        Scope { kind, custom: &self.custom }
+        Scope { kind, custom: &self.custom, group_members: self.group_members }
+    }
+
+    /// The resource types this tenant sees, for `/ResourceTypes`.
+    pub fn kinds(&self) -> Vec<ResourceKind> {
+        ResourceKind::ALL.into_iter().filter(|k| self.group_members || *k != ResourceKind::GroupMember).collect()
     }
 
     /// Every schema this tenant can see, for `/Schemas`.
     pub fn all_schemas(&self) -> Vec<&'static SchemaDef> {
-        super::all_schemas().into_iter().chain(self.custom.iter().map(|(_, s)| *s)).collect()
+        let advertised = |s: &&SchemaDef| {
+            self.group_members || (s.id != super::GROUP_MEMBERS_EXTENSION && s.id != super::GROUP_MEMBER_SCHEMA)
+        };
+        super::all_schemas().into_iter().filter(advertised).chain(self.custom.iter().map(|(_, s)| *s)).collect()
     }
 
     /// The schema with this URN (case-insensitive).
@@ -181,7 +198,7 @@ mod tests {
 
     #[test]
     fn a_declared_schema_resolves_like_a_built_in_one() {
-        let r = Registry::from_proto(&[acme()]);
+        let r = Registry::from_proto(&[acme()], true);
         let got = super::super::resolve(
             r.scope(ResourceKind::User),
             Some("URN:ietf:params:scim:schemas:extension:ACME:2.0:User"),
@@ -197,7 +214,7 @@ mod tests {
 
     #[test]
     fn the_same_declaration_is_converted_once() {
-        let (a, b) = (Registry::from_proto(&[acme()]), Registry::from_proto(&[acme()]));
+        let (a, b) = (Registry::from_proto(&[acme()], true), Registry::from_proto(&[acme()], true));
         assert!(std::ptr::eq(a.custom[0].1, b.custom[0].1));
     }
 }

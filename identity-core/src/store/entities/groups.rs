@@ -15,6 +15,8 @@ pub struct Model {
     pub version: i64,
     pub created_us: i64,
     pub modified_us: i64,
+    /// Direct members, kept with every membership change.
+    pub member_count: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

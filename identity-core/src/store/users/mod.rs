@@ -3,7 +3,7 @@
 
 pub(crate) mod rows;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use proto::v1::{GroupRef, ResourceType, User};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
@@ -17,7 +17,7 @@ use super::filter::{self, Resource};
 use super::paging::{ListPlan, ListRequest, Listed};
 use super::schemas::Custom;
 use super::scoped::Scoped;
-use super::{Store, in_tx, schemas, time};
+use super::{Store, in_tx, nesting, schemas, time};
 use crate::domain::{ResourceId, TenantId, ValidUser, check_version};
 use crate::error::{Error, Result};
 
@@ -37,6 +37,54 @@ pub async fn create(store: &Store, tenant: &TenantId, user: ValidUser) -> Result
             insert_values(txn, tenant.as_str(), id.as_str(), &user).await?;
             schemas::write(txn, &tenant, ResourceType::User, id.as_str(), user.get().extensions.as_ref()).await?;
             load_one(txn, &tenant, &id).await
+        })
+    })
+    .await
+}
+
+/// Most users one import may create.
+pub const MAX_IMPORT: usize = 10_000;
+/// Rows per multi-row INSERT.
+const INSERT_BATCH: usize = 500;
+
+/// Creates many users in one transaction, in bounded multi-row INSERTs;
+/// returns their ids in order.
+pub async fn import(store: &Store, tenant: &TenantId, users: Vec<ValidUser>) -> Result<Vec<ResourceId>> {
+    if users.len() > MAX_IMPORT {
+        return Err(Error::invalid("users", format!("at most {MAX_IMPORT} users per import")));
+    }
+    let ids: Vec<ResourceId> = users.iter().map(|_| ResourceId::generate()).collect();
+    let now = time::now_us();
+    let users = std::sync::Arc::new(users);
+    in_tx(store, |txn| {
+        let (tenant, ids, users) = (tenant.clone(), ids.clone(), users.clone());
+        Box::pin(async move {
+            let needs_custom = users.iter().any(|u| u.get().extensions.as_ref().is_some_and(|e| !e.fields.is_empty()));
+            let custom = if needs_custom {
+                schemas::Custom::load(txn, &tenant, ResourceType::User).await?
+            } else {
+                schemas::Custom::default()
+            };
+            let pairs: Vec<(&ResourceId, &ValidUser)> = ids.iter().zip(users.iter()).collect();
+            for chunk in pairs.chunks(INSERT_BATCH) {
+                let rows = chunk.iter().map(|(id, u)| rows::user_row(tenant.as_str(), id.as_str(), u, 1, now, now));
+                users::Entity::insert_many(rows).exec_without_returning(txn).await.map_err(unique_user_name)?;
+                let mut values = Vec::new();
+                let mut custom_rows = Vec::new();
+                for (id, u) in chunk {
+                    values.extend(rows::value_rows(tenant.as_str(), id.as_str(), u));
+                    custom_rows.extend(custom.rows(&tenant, id.as_str(), u.get().extensions.as_ref(), true)?);
+                }
+                for part in values.chunks(INSERT_BATCH) {
+                    user_values::Entity::insert_many(part.to_vec()).exec_without_returning(txn).await?;
+                }
+                for part in custom_rows.chunks(INSERT_BATCH) {
+                    super::entities::custom_values::Entity::insert_many(part.to_vec())
+                        .exec_without_returning(txn)
+                        .await?;
+                }
+            }
+            Ok(ids)
         })
     })
     .await
@@ -244,11 +292,40 @@ async fn groups_of<C: ConnectionTrait>(
         .order_by((g.clone(), groups::Column::Id), sea_orm::Order::Asc)
         .to_owned();
     let mut out: HashMap<String, Vec<GroupRef>> = HashMap::new();
+    let mut names: HashMap<String, String> = HashMap::new();
     for row in conn.query_all(&stmt).await? {
         let member: String = row.try_get_by_index(0)?;
         let value: String = row.try_get_by_index(1)?;
         let display: String = row.try_get_by_index(2)?;
+        names.insert(value.clone(), display.clone());
         out.entry(member).or_default().push(GroupRef { value, display, r#type: "direct".to_owned() });
+    }
+    if out.is_empty() {
+        return Ok(out);
+    }
+    // Groups containing those groups, at any depth: indirect memberships.
+    let direct: Vec<String> = names.keys().cloned().collect();
+    let ancestors = nesting::ancestors(conn, tenant, &direct).await?;
+    let unnamed: Vec<String> = ancestors.values().flatten().filter(|g| !names.contains_key(*g)).cloned().collect();
+    if !unnamed.is_empty() {
+        let rows: Vec<(String, String)> = groups::Entity::find_in(tenant)
+            .select_only()
+            .column(groups::Column::Id)
+            .column(groups::Column::DisplayName)
+            .filter(groups::Column::Id.is_in(unnamed))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        names.extend(rows);
+    }
+    for refs in out.values_mut() {
+        let direct: BTreeSet<String> = refs.iter().map(|r| r.value.clone()).collect();
+        let indirect: BTreeSet<&String> =
+            direct.iter().filter_map(|g| ancestors.get(g)).flatten().filter(|g| !direct.contains(*g)).collect();
+        for g in indirect {
+            let display = names.get(g).cloned().unwrap_or_default();
+            refs.push(GroupRef { value: g.clone(), display, r#type: "indirect".to_owned() });
+        }
     }
     Ok(out)
 }

@@ -197,6 +197,27 @@ e2e!(a_hundred_thousand_member_group_changes_one_row_at_a_time, |app| {
     // Deleting a member user keeps the count right.
     assert_eq!(app.delete(&format!("/Users/{}", ids[8])).await.status, StatusCode::NO_CONTENT);
     assert_eq!(app.get(&path).await.body[META]["membersMetadata"]["memberCount"], 99_999);
+
+    // Deleting the group removes its 99,999 memberships (in bounded batches).
+    assert_eq!(app.delete(&path).await.status, StatusCode::NO_CONTENT);
+    let left = app.get(&format!("/GroupMembers?filter={}&count=0", enc(&format!("group.value eq \"{gid}\"")))).await;
+    assert_eq!(left.body["totalResults"], 0);
+    assert!(app.get(&format!("/Users/{}", ids[7])).await.body.get("groups").is_none());
+});
+
+e2e!(group_lists_that_show_members_are_bounded, |app| {
+    let (gid, _) = big_group(&app, 1_001).await;
+    let g = app.get(&format!("/Groups/{gid}")).await.body;
+    assert_eq!(g[META]["membersMetadata"]["policy"], "external", "over 1,000 members");
+    assert!(g.get("members").is_none());
+    for i in 0..101 {
+        app.create_group(&format!("g{i:03}")).await;
+    }
+    let page = app.get("/Groups?count=1000").await;
+    assert_eq!(page.body["totalResults"], 102);
+    assert_eq!(page.body["itemsPerPage"], 100, "at most 100 groups a page when members are shown");
+    let page = app.get("/Groups?count=1000&excludedAttributes=members").await;
+    assert_eq!(page.body["itemsPerPage"], 102);
 });
 
 e2e!(the_group_members_discovery_can_be_switched_off, |app| {

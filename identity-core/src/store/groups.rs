@@ -25,7 +25,7 @@ const KIND: &str = "Group";
 /// Groups with more members than this never have them loaded into a Group
 /// (page them with ListGroupMembers / ListMemberships): a group response
 /// stays small whatever the group's size.
-pub const MAX_INLINE_MEMBERS: i64 = 10_000;
+pub const MAX_INLINE_MEMBERS: i64 = 1_000;
 /// Rows per INSERT / DELETE when a change touches many members: keeps every
 /// statement (and a Galera write-set) bounded.
 const BATCH: usize = 500;
@@ -196,10 +196,8 @@ pub async fn delete(store: &Store, tenant: &TenantId, id: &ResourceId, expected:
             if deleted.rows_affected == 0 {
                 return Err(not_found(&id));
             }
-            group_members::Entity::delete_in(&tenant)
-                .filter(group_members::Column::GroupId.eq(id.as_str()))
-                .exec(txn)
-                .await?;
+            // Its memberships, in bounded batches (no single huge statement).
+            replace_members(txn, &tenant, &id, &[], time::now_us()).await?;
             schemas::forget(txn, &tenant, id.as_str()).await?;
             forget_member(txn, &tenant, &id).await
         })

@@ -56,7 +56,7 @@ fn member_from(v: &Value) -> ScimResult<Member> {
 /// Groups with at most this many members are served inline (in `members`);
 /// larger ones only through `/GroupMembers` (identity-core does not load
 /// their members into a group: `include_members` stops at the same size).
-pub const INLINE_MEMBERS: u64 = 10_000;
+pub const INLINE_MEMBERS: u64 = 1_000;
 
 /// Renders a stored group; `members` only when `with_members` (they were
 /// loaded) and the group is served inline. `membersMetadata`

@@ -68,8 +68,15 @@ pub async fn search(State(s): State<AppState>, ctx: Ctx, ScimJson(body): ScimJso
     run_list(s, ctx, query).await
 }
 
-async fn run_list(s: AppState, ctx: Ctx, q: ListQuery) -> ScimResult<Scim> {
+/// Most groups on a page whose response shows members (each up to
+/// `INLINE_MEMBERS`): keeps a list response bounded.
+const MAX_GROUPS_WITH_MEMBERS: u32 = 100;
+
+async fn run_list(s: AppState, ctx: Ctx, mut q: ListQuery) -> ScimResult<Scim> {
     let with_members = q.projection.shows("members");
+    if with_members {
+        q.count = q.count.min(MAX_GROUPS_WITH_MEMBERS);
+    }
     let req = ListGroupsRequest {
         filter: q.filter.clone(),
         page: Some(q.page()),

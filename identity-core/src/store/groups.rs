@@ -13,9 +13,8 @@ use sea_orm::{
 };
 
 use super::entities::{group_members, groups, users};
-use super::filter::{self, Resource};
-use super::paging::{ListPlan, ListRequest, Listed};
-use super::schemas::Custom;
+use super::filter::Resource;
+use super::paging::{self, ListRequest, Listed};
 use super::scoped::Scoped;
 use super::{Store, in_tx, nesting, schemas, time};
 use crate::domain::{MemberKind, MemberRef, ResourceId, TenantId, ValidGroup, check_version, version_string};
@@ -100,22 +99,9 @@ pub async fn list(
     req: ListRequest<'_>,
     include_members: bool,
 ) -> Result<Listed<Group>> {
-    let plan = ListPlan::new(store, tenant, Resource::Group, req.filter, req.sort, req.page).await?;
-    let mut query = groups::Entity::find_in(tenant);
-    if let Some(f) = req.filter {
-        let custom = if filter::mentions_custom(f) {
-            Custom::load(store.conn(), tenant, ResourceType::Group).await?
-        } else {
-            Custom::default()
-        };
-        query = query.filter(filter::compile(Resource::Group, tenant, &custom, f)?);
-    }
-    let total = query.clone().count(store.conn()).await?;
-    if plan.is_empty(total) {
-        return Ok(Listed { items: Vec::new(), total, next_token: String::new() });
-    }
-    let rows = plan.apply(query, groups::Column::Id).all(store.conn()).await?;
-    let (rows, next_token) = plan.finish(store.conn(), store, tenant, rows, |r| r.id.as_str()).await?;
+    let page =
+        paging::page::<groups::Entity>(store, tenant, Resource::Group, req, groups::Column::Id, |r| &r.id).await?;
+    let Listed { items: rows, total, next_token } = page;
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let mut extensions = schemas::read(store.conn(), tenant, ResourceType::Group, &ids).await?;
     let mut out = Vec::with_capacity(rows.len());

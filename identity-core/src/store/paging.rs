@@ -12,7 +12,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use prost::Message;
 use proto::v1::{Filter, PageRequest, Sort};
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query};
-use sea_orm::{ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Select};
+use sea_orm::{ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select};
 use sha2::{Digest, Sha256};
 
 use super::Store;
@@ -38,6 +38,45 @@ pub struct Listed<T> {
     pub total: u64,
     /// Cursor paging: the next page's token, empty on the last page.
     pub next_token: String,
+}
+
+/// Runs a list of `E` rows for `resource`: the filter compiled to SQL
+/// (with the tenant's extension schemas when it names them), the matches
+/// counted, then one page in the plan's order; returns the page, the total
+/// and the next page's token.
+pub async fn page<E>(
+    store: &Store,
+    tenant: &TenantId,
+    resource: Resource,
+    req: ListRequest<'_>,
+    id: E::Column,
+    id_of: impl Fn(&E::Model) -> &str,
+) -> Result<Listed<E::Model>>
+where
+    E: EntityTrait + super::scoped::Scoped,
+    E::Model: Send + Sync,
+{
+    let plan = ListPlan::new(store, tenant, resource, req.filter, req.sort, req.page).await?;
+    let mut query = E::find_in(tenant);
+    if let Some(f) = req.filter {
+        let rt = match resource {
+            Resource::User => proto::v1::ResourceType::User,
+            Resource::Group => proto::v1::ResourceType::Group,
+        };
+        let custom = if filter::mentions_custom(f) {
+            super::schemas::Custom::load(store.conn(), tenant, rt).await?
+        } else {
+            super::schemas::Custom::default()
+        };
+        query = query.filter(filter::compile(resource, tenant, &custom, f)?);
+    }
+    let total = query.clone().count(store.conn()).await?;
+    if plan.is_empty(total) {
+        return Ok(Listed { items: Vec::new(), total, next_token: String::new() });
+    }
+    let rows = plan.apply(query, id).all(store.conn()).await?;
+    let (items, next_token) = plan.finish(store.conn(), store, tenant, rows, id_of).await?;
+    Ok(Listed { items, total, next_token })
 }
 
 /// How one list request pages.

@@ -8,14 +8,13 @@ use std::collections::{BTreeSet, HashMap};
 use proto::v1::{GroupRef, ResourceType, User};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityName, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, SqlErr,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityName, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    SqlErr,
 };
 
 use super::entities::{group_members, groups, user_values, users};
-use super::filter::{self, Resource};
-use super::paging::{ListPlan, ListRequest, Listed};
-use super::schemas::Custom;
+use super::filter::Resource;
+use super::paging::{self, ListRequest, Listed};
 use super::scoped::Scoped;
 use super::{Store, in_tx, nesting, schemas, time};
 use crate::domain::{ResourceId, TenantId, ValidUser, check_version};
@@ -98,23 +97,9 @@ pub async fn get(store: &Store, tenant: &TenantId, id: &ResourceId) -> Result<Us
 /// One page of the users matching the request's filter, in its order (id,
 /// that is creation, order by default), and the number of matches.
 pub async fn list(store: &Store, tenant: &TenantId, req: ListRequest<'_>) -> Result<Listed<User>> {
-    let plan = ListPlan::new(store, tenant, Resource::User, req.filter, req.sort, req.page).await?;
-    let mut query = users::Entity::find_in(tenant);
-    if let Some(f) = req.filter {
-        let custom = if filter::mentions_custom(f) {
-            Custom::load(store.conn(), tenant, ResourceType::User).await?
-        } else {
-            Custom::default()
-        };
-        query = query.filter(filter::compile(Resource::User, tenant, &custom, f)?);
-    }
-    let total = query.clone().count(store.conn()).await?;
-    if plan.is_empty(total) {
-        return Ok(Listed { items: Vec::new(), total, next_token: String::new() });
-    }
-    let rows = plan.apply(query, users::Column::Id).all(store.conn()).await?;
-    let (rows, next_token) = plan.finish(store.conn(), store, tenant, rows, |r| r.id.as_str()).await?;
-    Ok(Listed { items: assemble(store.conn(), tenant, rows).await?, total, next_token })
+    let page = paging::page::<users::Entity>(store, tenant, Resource::User, req, users::Column::Id, |r| &r.id).await?;
+    let Listed { items, total, next_token } = page;
+    Ok(Listed { items: assemble(store.conn(), tenant, items).await?, total, next_token })
 }
 
 /// Replaces every writable attribute of a user (SCIM PUT).

@@ -1,6 +1,7 @@
 //! Tenants and their bearer tokens. Tokens are 256 random bits, shown once,
 //! stored only as SHA-256 hashes (a fast hash suits random secrets).
 
+use sea_orm::sea_query::ExprTrait;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, SqlErr};
 use sha2::{Digest, Sha256};
 
@@ -104,11 +105,14 @@ pub async fn authenticate(store: &Store, token: &str) -> Result<Tenant> {
     if token.is_empty() {
         return Err(Error::Unauthenticated);
     }
-    let Some(row) = api_tokens::Entity::find_by_id(hash_token(token)).one(store.conn()).await? else {
-        return Err(Error::Unauthenticated);
-    };
+    // One statement, two primary-key lookups: this runs on every call.
+    let owner = sea_orm::sea_query::Query::select()
+        .column(api_tokens::Column::TenantId)
+        .from(api_tokens::Entity)
+        .and_where(sea_orm::sea_query::Expr::col(api_tokens::Column::TokenHash).eq(hash_token(token)))
+        .to_owned();
     let tenant = tenants::Entity::find()
-        .filter(tenants::Column::Id.eq(row.tenant_id.as_str()))
+        .filter(tenants::Column::Id.in_subquery(owner))
         .one(store.conn())
         .await?
         .ok_or(Error::Unauthenticated)?;

@@ -40,6 +40,10 @@ pub struct Store {
     db: DatabaseConnection,
     cursor_key: Arc<OnceCell<Vec<u8>>>,
     cursor_ttl: Duration,
+    /// SQLite allows one writer at a time: write transactions of this
+    /// process queue here instead of failing with BUSY / BUSY_SNAPSHOT
+    /// (other processes, like `tenant create`, wait on the busy timeout).
+    sqlite_writer: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Store {
@@ -61,7 +65,12 @@ impl Store {
                     .create_if_missing(true)
             });
         let db = Database::connect(opts).await?;
-        Ok(Self { db, cursor_key: Arc::new(OnceCell::new()), cursor_ttl: DEFAULT_CURSOR_TTL })
+        Ok(Self {
+            db,
+            cursor_key: Arc::new(OnceCell::new()),
+            cursor_ttl: DEFAULT_CURSOR_TTL,
+            sqlite_writer: Arc::new(tokio::sync::Mutex::new(())),
+        })
     }
 
     /// The same store with page tokens valid for `ttl`.
@@ -103,6 +112,15 @@ impl Store {
     /// Applies pending migrations.
     pub async fn migrate(&self) -> Result<(), sea_orm::DbErr> {
         Migrator::up(&self.db, None).await
+    }
+
+    /// Holds SQLite's single writer slot for a write transaction (no-op on
+    /// MySQL, whose row locks let writers run side by side).
+    pub(crate) async fn writer(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.backend() {
+            DbBackend::Sqlite => Some(self.sqlite_writer.lock().await),
+            _ => None,
+        }
     }
 
     pub(crate) fn conn(&self) -> &DatabaseConnection {

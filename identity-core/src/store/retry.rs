@@ -28,6 +28,7 @@ where
     loop {
         attempt += 1;
         let outcome = async {
+            let _writer = store.writer().await;
             let txn = store.conn().begin().await?;
             match work(&txn).await {
                 Ok(v) => {

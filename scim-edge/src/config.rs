@@ -25,6 +25,11 @@ pub struct Config {
     /// (draft-zollner-scim-group-members). /GroupMembers is served either way.
     #[arg(long, env = "SCIM_EDGE_GROUP_MEMBERS", default_value_t = true, action = clap::ArgAction::Set)]
     pub group_members: bool,
+    /// How long a tenant's mode and schemas are remembered, in seconds (0:
+    /// ask identity-core on every request). Credentials are checked by
+    /// identity-core on every call regardless.
+    #[arg(long, env = "SCIM_EDGE_TENANT_CACHE_SECS", default_value_t = 5)]
+    pub tenant_cache_secs: u64,
     /// Deadline of each call to identity-core, in seconds.
     #[arg(long, env = "SCIM_EDGE_CORE_TIMEOUT_SECS", default_value_t = 30)]
     pub core_timeout_secs: u64,
@@ -39,6 +44,7 @@ impl Config {
             public_url: None,
             max_body_bytes: 1024 * 1024,
             group_members: true,
+            tenant_cache_secs: 5,
             core_timeout_secs: 30,
         }
     }

@@ -31,9 +31,45 @@ pub struct Ctx {
 
 /// What the edge needs to know of the caller's tenant.
 #[derive(Debug)]
-struct Tenant {
+pub struct Tenant {
     mode: Mode,
     registry: Registry,
+}
+
+/// Recently seen tenants, by the Authorization header that named them, for
+/// a few seconds: spares the WhoAmI call on most requests. It is no
+/// authority: identity-core checks the credential on every call anyway, so
+/// an entry only delays how soon a mode or schema change is seen (by at
+/// most the TTL). Bounded; cleared when full.
+#[derive(Debug)]
+pub struct TenantCache {
+    ttl: std::time::Duration,
+    entries: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, Arc<Tenant>)>>,
+}
+
+/// Most entries kept before the cache starts over.
+const TENANT_CACHE_MAX: usize = 10_000;
+
+impl TenantCache {
+    pub fn new(ttl: std::time::Duration) -> Self {
+        Self { ttl, entries: std::sync::Mutex::default() }
+    }
+
+    fn get(&self, key: &str) -> Option<Arc<Tenant>> {
+        let entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        entries.get(key).filter(|(at, _)| at.elapsed() < self.ttl).map(|(_, t)| t.clone())
+    }
+
+    fn put(&self, key: &str, tenant: Arc<Tenant>) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if entries.len() >= TENANT_CACHE_MAX {
+            entries.clear();
+        }
+        entries.insert(key.to_owned(), (std::time::Instant::now(), tenant));
+    }
 }
 
 impl Ctx {
@@ -78,17 +114,24 @@ where
         // bare token, and rejects anything else with UNAUTHENTICATED.
         let token =
             MetadataValue::try_from(header).map_err(|_| ScimError::unauthorized("malformed Authorization header"))?;
-        // One call learns the tenant (and checks the credential): its mode and
-        // extension schemas shape how the request is read.
-        let mut who = tonic::Request::new(WhoAmIRequest {});
-        who.metadata_mut().insert("authorization", token.clone());
-        let t = state.tenants.clone().who_am_i(who).await?.into_inner();
-        let mode = match CompatibilityMode::try_from(t.mode) {
-            Ok(CompatibilityMode::Strict) => Mode::Strict,
-            _ => Mode::Lenient,
+        let tenant = match state.tenant_cache.get(header) {
+            Some(t) => t,
+            None => {
+                // One call learns the tenant (and checks the credential): its
+                // mode and extension schemas shape how the request is read.
+                let mut who = tonic::Request::new(WhoAmIRequest {});
+                who.metadata_mut().insert("authorization", token.clone());
+                let t = state.tenants.clone().who_am_i(who).await?.into_inner();
+                let mode = match CompatibilityMode::try_from(t.mode) {
+                    Ok(CompatibilityMode::Strict) => Mode::Strict,
+                    _ => Mode::Lenient,
+                };
+                let registry = Registry::from_proto(&t.schemas, state.config.group_members);
+                let tenant = Arc::new(Tenant { mode, registry });
+                state.tenant_cache.put(header, tenant.clone());
+                tenant
+            }
         };
-        let registry = Registry::from_proto(&t.schemas, state.config.group_members);
-        let tenant = Arc::new(Tenant { mode, registry });
         Ok(Self { token, base: base_url(parts, state.config.public_url.as_deref()), tenant })
     }
 }

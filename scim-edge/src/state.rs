@@ -10,6 +10,7 @@ use proto::v1::user_service_client::UserServiceClient;
 use tonic::transport::{Channel, Endpoint};
 
 use crate::config::Config;
+use crate::extract::TenantCache;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -17,6 +18,8 @@ pub struct AppState {
     pub groups: GroupServiceClient<Channel>,
     pub tenants: TenantServiceClient<Channel>,
     pub config: Arc<Config>,
+    /// Tenants seen in the last few seconds (see [`TenantCache`]).
+    pub tenant_cache: Arc<TenantCache>,
 }
 
 impl AppState {
@@ -32,6 +35,7 @@ impl AppState {
             users: UserServiceClient::new(channel.clone()),
             groups: GroupServiceClient::new(channel.clone()),
             tenants: TenantServiceClient::new(channel),
+            tenant_cache: Arc::new(TenantCache::new(Duration::from_secs(config.tenant_cache_secs))),
             config: Arc::new(config),
         })
     }

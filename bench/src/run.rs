@@ -1,0 +1,290 @@
+//! `scim-bench run`: each scenario for a warm-up then `--seconds`, with
+//! `--concurrency` workers each keeping one request in flight; a scenario
+//! the server does not advertise (its /ServiceProviderConfig) or whose group
+//! was not loaded is reported "n/a", never failed.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::RunArgs;
+use crate::scenarios::{self, Check, Req, Scenario, Worker};
+use crate::state::State;
+use crate::stats::Record;
+
+/// Bound of one request.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The server under test.
+struct Target {
+    http: reqwest::Client,
+    base: String,
+    bearer: String,
+}
+
+/// What the server says it supports (RFC 7644 §5, RFC 9865 §4).
+struct Capabilities {
+    patch: bool,
+    filter: bool,
+    cursor: bool,
+}
+
+/// The head of a ListResponse: all the checks read.
+#[derive(Deserialize)]
+struct ListHead {
+    #[serde(rename = "totalResults")]
+    total_results: Option<u64>,
+    #[serde(rename = "nextCursor")]
+    next_cursor: Option<String>,
+}
+
+pub async fn run(args: RunArgs) -> anyhow::Result<()> {
+    let state = Arc::new(State::read(&args.state)?);
+    let scenarios = scenarios::expand(&args.scenarios, &state)?;
+    let concurrency = args.concurrency.max(1);
+    let http = reqwest::Client::builder()
+        .timeout(REQUEST_TIMEOUT)
+        .pool_max_idle_per_host(concurrency * 2)
+        .tcp_nodelay(true)
+        .build()?;
+    let target = Arc::new(Target {
+        http,
+        base: args.base.trim_end_matches('/').to_owned(),
+        bearer: format!("Bearer {}", args.token),
+    });
+    let caps = capabilities(&target).await;
+    let run_tag = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or_default().to_string();
+
+    eprintln!(
+        "{}: {} scenarios, {} s each (+{} s warm-up), concurrency {concurrency}, {} lookup users ({} in all)",
+        args.label,
+        scenarios.len(),
+        args.seconds,
+        args.warmup,
+        state.lookup_users,
+        state.user_ids.len()
+    );
+    let mut results = Vec::new();
+    for scenario in scenarios {
+        let name = scenario.name();
+        let base = json!({
+            "scenario": name,
+            "group_size": scenario.group_size(),
+            "request": scenario.request(),
+        });
+        let group_id = match scenario.group_size().map(|n| state.group(n)) {
+            Some(Err(why)) => {
+                eprintln!("{:<28} n/a: {why}", name);
+                results.push(merge(base, json!({"status": "n/a", "reason": why})));
+                continue;
+            }
+            Some(Ok(id)) => id.to_owned(),
+            None => String::new(),
+        };
+        if let Some(why) = not_advertised(scenario, &caps) {
+            eprintln!("{:<28} n/a: {why}", name);
+            results.push(merge(base, json!({"status": "n/a", "reason": why})));
+            continue;
+        }
+        let (record, measured) = drive(&target, &state, scenario, &group_id, &args, concurrency, &run_tag).await;
+        let summary = record.summary(measured);
+        eprintln!(
+            "{:<28} {:>8} ops {:>9.1}/s  p50 {:>8.2} ms  p99 {:>8.2} ms  errors {}",
+            name,
+            summary.ops,
+            summary.throughput,
+            summary.p50_ms.unwrap_or(f64::NAN),
+            summary.p99_ms.unwrap_or(f64::NAN),
+            summary.errors
+        );
+        for (kind, n) in &summary.error_kinds {
+            eprintln!("    {n} x {kind}");
+        }
+        results.push(merge(base, json!({"status": "ok", "seconds": measured, "summary": summary})));
+    }
+
+    let mut rss = serde_json::Map::new();
+    for spec in &args.pids {
+        let (name, pid) = spec.split_once('=').with_context(|| format!("--pid {spec}: expected NAME=PID"))?;
+        let pid: u32 = pid.parse().with_context(|| format!("--pid {spec}: not a pid"))?;
+        rss.insert(name.to_owned(), memory_of(pid));
+    }
+    let out = json!({
+        "label": args.label,
+        "base": args.base,
+        "concurrency": concurrency,
+        "seconds": args.seconds,
+        "warmup": args.warmup,
+        "lookup_users": state.lookup_users,
+        "total_users": state.user_ids.len(),
+        "groups": state.groups,
+        "load_steps": state.load_steps,
+        "scenarios": results,
+        "rss": rss,
+    });
+    std::fs::write(&args.out, serde_json::to_vec_pretty(&out)?)
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    Ok(())
+}
+
+fn merge(mut a: Value, b: Value) -> Value {
+    if let (Some(a), Value::Object(b)) = (a.as_object_mut(), b) {
+        a.extend(b);
+    }
+    a
+}
+
+async fn capabilities(target: &Target) -> Capabilities {
+    let all = Capabilities { patch: true, filter: true, cursor: true };
+    let resp =
+        target.http.get(format!("{}/ServiceProviderConfig", target.base)).header("Authorization", &target.bearer);
+    let doc: Value = match resp.send().await {
+        Ok(r) if r.status().is_success() => r.json().await.unwrap_or(Value::Null),
+        Ok(r) => {
+            eprintln!("warning: /ServiceProviderConfig answered {}; assuming every feature", r.status());
+            return all;
+        }
+        Err(e) => {
+            eprintln!("warning: /ServiceProviderConfig failed ({e}); assuming every feature");
+            return all;
+        }
+    };
+    Capabilities {
+        patch: doc["patch"]["supported"].as_bool().unwrap_or(false),
+        filter: doc["filter"]["supported"].as_bool().unwrap_or(false),
+        cursor: doc["pagination"]["cursor"].as_bool().unwrap_or(false),
+    }
+}
+
+fn not_advertised(scenario: Scenario, caps: &Capabilities) -> Option<String> {
+    match scenario {
+        Scenario::PageCursor if !caps.cursor => {
+            Some("cursor paging (RFC 9865) not advertised in /ServiceProviderConfig".to_owned())
+        }
+        Scenario::LookupUserName | Scenario::LookupEmail | Scenario::FilterFamilyActive if !caps.filter => {
+            Some("filtering not advertised in /ServiceProviderConfig".to_owned())
+        }
+        Scenario::Deactivate | Scenario::MemberAddRemove(_) if !caps.patch => {
+            Some("PATCH not advertised in /ServiceProviderConfig".to_owned())
+        }
+        _ => None,
+    }
+}
+
+/// Runs one scenario: warm-up, then the measured window. Returns what the
+/// measured requests (those started in the window) saw, and the window's
+/// length in seconds (until the last of them answered).
+async fn drive(
+    target: &Arc<Target>,
+    state: &Arc<State>,
+    scenario: Scenario,
+    group_id: &str,
+    args: &RunArgs,
+    concurrency: usize,
+    run_tag: &str,
+) -> (Record, f64) {
+    let start = Instant::now();
+    let measure_from = start + Duration::from_secs_f64(args.warmup.max(0.0));
+    let until = measure_from + Duration::from_secs_f64(args.seconds.max(0.1));
+    let mut tasks = Vec::new();
+    for w in 0..concurrency {
+        let (target, state, group_id) = (target.clone(), state.clone(), group_id.to_owned());
+        let mut worker = Worker::new(w, concurrency, run_tag);
+        tasks.push(tokio::spawn(async move {
+            let mut record = Record::default();
+            let mut last = measure_from;
+            loop {
+                let sent = Instant::now();
+                if sent >= until {
+                    return (record, last);
+                }
+                let req = worker.next(scenario, &state, &group_id);
+                let outcome = send(&target, req, &mut worker).await;
+                last = Instant::now();
+                if sent >= measure_from {
+                    match outcome {
+                        Ok(()) => record.ok(last.duration_since(sent).as_micros()),
+                        Err(kind) => record.error(kind),
+                    }
+                }
+            }
+        }));
+    }
+    let mut total = Record::default();
+    let mut end = until;
+    for task in tasks {
+        match task.await {
+            Ok((record, last)) => {
+                total.merge(record);
+                end = end.max(last);
+            }
+            Err(e) => total.error(format!("worker panicked: {e}")),
+        }
+    }
+    (total, end.duration_since(measure_from).as_secs_f64())
+}
+
+/// Sends one request and checks the answer; the error description on
+/// failure.
+async fn send(target: &Target, req: Req, worker: &mut Worker) -> Result<(), String> {
+    let Req { method, path, body, check } = req;
+    let mut builder =
+        target.http.request(method, format!("{}{path}", target.base)).header("Authorization", &target.bearer);
+    if let Some(b) = body {
+        builder = builder.header("Content-Type", "application/scim+json").body(b.to_string());
+    }
+    let resp = builder.send().await.map_err(|e| format!("transport: {}", describe(&e)))?;
+    let status = resp.status().as_u16();
+    let bytes = resp.bytes().await.map_err(|e| format!("transport (body): {}", describe(&e)))?;
+    let expected: &[u16] = match check {
+        Check::Status(s) => s,
+        Check::OneResult | Check::Cursor => &[200],
+    };
+    if !expected.contains(&status) {
+        let text =
+            String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).split_whitespace().collect::<Vec<_>>().join(" ");
+        return Err(format!("HTTP {status}: {text}"));
+    }
+    match check {
+        Check::Status(_) => Ok(()),
+        Check::OneResult => {
+            let head: ListHead =
+                serde_json::from_slice(&bytes).map_err(|e| format!("HTTP {status}, not a ListResponse: {e}"))?;
+            match head.total_results {
+                Some(1) => Ok(()),
+                other => Err(format!("HTTP {status} with totalResults {other:?}, expected 1")),
+            }
+        }
+        Check::Cursor => {
+            let head: ListHead =
+                serde_json::from_slice(&bytes).map_err(|e| format!("HTTP {status}, not a ListResponse: {e}"))?;
+            worker.cursor = head.next_cursor.filter(|c| !c.is_empty());
+            Ok(())
+        }
+    }
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(inner) = source {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    s
+}
+
+/// Peak and current resident set of a process, in KiB (`/proc/PID/status`).
+fn memory_of(pid: u32) -> Value {
+    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+        return json!({"pid": pid, "error": "process not found"});
+    };
+    let field = |name: &str| -> Option<u64> {
+        status.lines().find_map(|l| l.strip_prefix(name)?.trim().strip_suffix("kB")?.trim().parse().ok())
+    };
+    json!({"pid": pid, "vm_hwm_kib": field("VmHWM:"), "vm_rss_kib": field("VmRSS:")})
+}

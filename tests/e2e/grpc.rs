@@ -61,7 +61,7 @@ e2e!(an_internal_service_manages_users_over_grpc, |app| {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(list.total_size, 1);
+    assert_eq!(list.total_size, Some(1));
 
     // Deactivate with a field mask: nothing else changes.
     let off = users

@@ -34,8 +34,8 @@ pub struct ListRequest<'a> {
 /// One page of a list.
 pub struct Listed<T> {
     pub items: Vec<T>,
-    /// Matches across all pages.
-    pub total: u64,
+    /// Matches across all pages; not counted with cursor paging.
+    pub total: Option<u64>,
     /// Cursor paging: the next page's token, empty on the last page.
     pub next_token: String,
 }
@@ -70,8 +70,13 @@ where
         };
         query = query.filter(filter::compile(resource, tenant, &custom, f)?);
     }
-    let total = query.clone().count(store.conn()).await?;
-    if plan.is_empty(total) {
+    // Index paging answers totalResults; cursor paging does not count (RFC
+    // 9865), so each page costs the page alone, whatever the table's size.
+    let total = match plan.mode {
+        Mode::Index { .. } => Some(query.clone().count(store.conn()).await?),
+        Mode::Cursor { .. } => None,
+    };
+    if plan.is_empty(total.unwrap_or(u64::MAX)) {
         return Ok(Listed { items: Vec::new(), total, next_token: String::new() });
     }
     let rows = plan.apply(query, id).all(store.conn()).await?;

@@ -33,16 +33,18 @@ pub fn list_response(total: u64, start_index: u64, resources: Vec<Value>) -> Val
 /// The ListResponse of a list request: index paging (RFC 7644 §3.4.2.4), or
 /// cursor paging (RFC 9865: `nextCursor` on every page but the last, no
 /// `startIndex`).
-pub fn paged_response(q: &ListQuery, total: u64, resources: Vec<Value>, next_cursor: &str) -> Value {
+pub fn paged_response(q: &ListQuery, total: Option<u64>, resources: Vec<Value>, next_cursor: &str) -> Value {
     if q.cursor.is_none() {
-        return list_response(total, q.start_index, resources);
+        return list_response(total.unwrap_or_default(), q.start_index, resources);
     }
     let mut body = json!({
         "schemas": [LIST_RESPONSE],
-        "totalResults": total,
         "itemsPerPage": resources.len(),
         "Resources": resources,
     });
+    if let Some(t) = total {
+        body["totalResults"] = json!(t);
+    }
     if !next_cursor.is_empty() {
         body["nextCursor"] = json!(next_cursor);
     }

@@ -46,7 +46,7 @@ pub async fn search_all(State(s): State<AppState>, ctx: Ctx, ScimJson(body): Sci
             .list_users(ctx.req(ListUsersRequest { filter, page: Some(page), sort: None }))
             .await?
             .into_inner();
-        total += resp.total_size;
+        total += resp.total_size.unwrap_or_default();
         resources.extend(
             resp.users.iter().map(|u| user_proj.apply(ctx.scope(ResourceKind::User), user::to_scim(u, &ctx.base))),
         );
@@ -57,7 +57,7 @@ pub async fn search_all(State(s): State<AppState>, ctx: Ctx, ScimJson(body): Sci
         let with_members = group_proj.shows("members");
         let req = ListGroupsRequest { filter, page: Some(page), include_members: with_members && room > 0, sort: None };
         let resp = s.groups.clone().list_groups(ctx.req(req)).await?.into_inner();
-        total += resp.total_size;
+        total += resp.total_size.unwrap_or_default();
         resources.extend(resp.groups.iter().map(|g| {
             group_proj.apply(
                 ctx.scope(ResourceKind::Group),

@@ -5,11 +5,11 @@
 
 use std::collections::BTreeSet;
 
-use proto::v1::{Group, Member, MemberType, ResourceMeta, ResourceType};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use proto::v1::{Group, Member, ResourceMeta, ResourceType};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityName, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 
 use super::entities::{group_members, groups, users};
@@ -419,56 +419,15 @@ async fn load_one<C: ConnectionTrait>(
     Ok(to_proto(row, members, ext))
 }
 
-/// Members of a group with their display names (userName of users,
-/// displayName of groups), ordered by member id; `page` = (offset, limit).
+/// Members of a group with their display names, ordered by member id;
+/// `page` = (offset, limit).
 async fn members_of<C: ConnectionTrait>(
     conn: &C,
     tenant: &TenantId,
     group: &str,
     page: Option<(u64, u64)>,
 ) -> Result<Vec<Member>> {
-    let gm = Alias::new(group_members::Entity.table_name());
-    let u = Alias::new(users::Entity.table_name());
-    let g = Alias::new("member_group");
-    let mut stmt = Query::select();
-    stmt.column((gm.clone(), group_members::Column::MemberId))
-        .column((gm.clone(), group_members::Column::MemberType))
-        .column((u.clone(), users::Column::UserName))
-        .expr(Expr::col((g.clone(), groups::Column::DisplayName)))
-        .from(gm.clone())
-        .left_join(
-            u.clone(),
-            Expr::col((u.clone(), users::Column::TenantId))
-                .equals((gm.clone(), group_members::Column::TenantId))
-                .and(Expr::col((u.clone(), users::Column::Id)).equals((gm.clone(), group_members::Column::MemberId))),
-        )
-        .join_as(
-            sea_orm::JoinType::LeftJoin,
-            groups::Entity,
-            g.clone(),
-            Expr::col((g.clone(), groups::Column::TenantId))
-                .equals((gm.clone(), group_members::Column::TenantId))
-                .and(Expr::col((g.clone(), groups::Column::Id)).equals((gm.clone(), group_members::Column::MemberId))),
-        )
-        .and_where(Expr::col((gm.clone(), group_members::Column::TenantId)).eq(tenant.as_str()))
-        .and_where(Expr::col((gm.clone(), group_members::Column::GroupId)).eq(group))
-        .order_by((gm.clone(), group_members::Column::MemberId), sea_orm::Order::Asc);
-    if let Some((offset, limit)) = page {
-        stmt.offset(offset).limit(limit);
-    }
-    let mut out = Vec::new();
-    for row in conn.query_all(&stmt).await? {
-        let value: String = row.try_get_by_index(0)?;
-        let kind: String = row.try_get_by_index(1)?;
-        let user_name: Option<String> = row.try_get_by_index(2)?;
-        let group_name: Option<String> = row.try_get_by_index(3)?;
-        let r#type = match MemberKind::from_db(&kind) {
-            MemberKind::User => MemberType::User,
-            MemberKind::Group => MemberType::Group,
-        };
-        out.push(Member { value, display: user_name.or(group_name).unwrap_or_default(), r#type: r#type as i32 });
-    }
-    Ok(out)
+    super::memberships::of_group(conn, tenant, group, page).await
 }
 
 fn to_proto(row: groups::Model, members: Vec<Member>, extensions: Option<prost_types::Struct>) -> Group {

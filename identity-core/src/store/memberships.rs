@@ -99,6 +99,24 @@ pub async fn list(
     Ok((rows(store.conn(), &stmt).await?, total))
 }
 
+/// A group's direct members (userName or displayName as `display`), by
+/// member id; `page` = (offset, limit).
+pub(super) async fn of_group<C: ConnectionTrait>(
+    conn: &C,
+    tenant: &TenantId,
+    group: &str,
+    page: Option<(u64, u64)>,
+) -> Result<Vec<Member>> {
+    let gm = Alias::new(group_members::Entity.table_name());
+    let mut stmt = select(tenant);
+    stmt.and_where(Expr::col((gm.clone(), group_members::Column::GroupId)).eq(group))
+        .order_by((gm, group_members::Column::MemberId), sea_orm::Order::Asc);
+    if let Some((offset, limit)) = page {
+        stmt.offset(offset).limit(limit);
+    }
+    Ok(rows(conn, &stmt).await?.into_iter().filter_map(|m| m.member).collect())
+}
+
 /// Removes `member` from `group`; NOT_FOUND when it is not a member.
 pub async fn delete(store: &Store, tenant: &TenantId, group: &ResourceId, member: &ResourceId) -> Result<()> {
     in_tx(store, |txn| {

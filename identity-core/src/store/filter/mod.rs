@@ -5,24 +5,29 @@
 //!   ones compare lower-cased: through the stored `*_lower` column where there
 //!   is one (indexed: userName, group displayName), else `LOWER(col)`.
 //! - Multi-valued attributes (`emails.value`, `emails[type eq "work"]`) become
-//!   `EXISTS` sub-queries on `user_values` (indexed on tenant, attr, value).
-//! - `members` of a group and `groups` of a user become `EXISTS` on
-//!   `group_members`.
+//!   `id IN (SELECT user_id FROM user_values WHERE tenant_id = ? AND …)`
+//!   sub-queries (indexed on tenant, attr, value); `members` of a group,
+//!   `groups` of a user and a tenant's extension attributes likewise, on
+//!   `group_members` and `custom_values`.
+//! - Where each attribute lives is in [`targets`]; the SQL of one comparison
+//!   in [`compare`].
 //! - Every comparison yields TRUE or FALSE, never NULL, so `not (…)` means
 //!   what it says on both backends.
 
-use proto::v1::{
-    AttributeType, CompareOp, Comparison, Filter, ValuePathFilter, filter::Expr as F, filter_value::Kind as V,
-};
+use proto::v1::{AttributeType, CompareOp, Comparison, Filter, ValuePathFilter, filter::Expr as F};
 use sea_orm::EntityName;
-use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Func, LikeExpr, Query};
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Func, Query};
 
 use super::entities::{custom_values, group_members, groups, user_values, users};
+
+mod compare;
+mod targets;
+
 use super::schemas::Custom;
-use super::time;
-use super::users::rows::{VALUE_KEY_CHARS, value_key};
 use crate::domain::TenantId;
 use crate::error::{Error, Result};
+use compare::{compare_col, element_compare, present_col};
+use targets::{element_target, group_target, member_target, multi_valued, user_target};
 
 /// Bound on the filter tree: identity-core serves internal callers too, so it
 /// does not trust the edge to have bounded it.
@@ -331,114 +336,6 @@ fn unknown(attribute: &str) -> Error {
     Error::filter(attribute, "unknown or unfilterable attribute")
 }
 
-fn user_target(attribute: &str) -> Option<Target> {
-    use Target::Column as C;
-    let t = match attribute {
-        "id" => C("id", Kind::ExactString),
-        "externalId" => C("external_id", Kind::ExactString),
-        "userName" => C("user_name", Kind::CiString { lower: Some("user_name_lower") }),
-        "displayName" => C("display_name", CI),
-        "nickName" => C("nick_name", CI),
-        "profileUrl" => C("profile_url", CI),
-        "title" => C("title", CI),
-        "userType" => C("user_type", CI),
-        "preferredLanguage" => C("preferred_language", CI),
-        "locale" => C("locale", CI),
-        "timezone" => C("timezone", CI),
-        "active" => C("active", Kind::Bool),
-        "name" => Target::Complex(&[
-            "name_formatted",
-            "name_family_name",
-            "name_given_name",
-            "name_middle_name",
-            "name_honorific_prefix",
-            "name_honorific_suffix",
-        ]),
-        "name.formatted" => C("name_formatted", CI),
-        "name.familyName" => C("name_family_name", CI),
-        "name.givenName" => C("name_given_name", CI),
-        "name.middleName" => C("name_middle_name", CI),
-        "name.honorificPrefix" => C("name_honorific_prefix", CI),
-        "name.honorificSuffix" => C("name_honorific_suffix", CI),
-        "meta.created" => C("created_us", Kind::DateTime),
-        "meta.lastModified" => C("modified_us", Kind::DateTime),
-        "groups" | "groups.value" => Target::UserGroup,
-        other => {
-            if let Some(ext) = other.strip_prefix(ENTERPRISE) {
-                match ext {
-                    "employeeNumber" => C("employee_number", CI),
-                    "costCenter" => C("cost_center", CI),
-                    "organization" => C("organization", CI),
-                    "division" => C("division", CI),
-                    "department" => C("department", CI),
-                    "manager" => Target::Complex(&["manager_value", "manager_display_name"]),
-                    "manager.value" => C("manager_value", Kind::ExactString),
-                    "manager.displayName" => C("manager_display_name", CI),
-                    _ => return None,
-                }
-            } else {
-                let (attr, sub) = other.split_once('.').unwrap_or((other, "value"));
-                let attr = multi_valued(attr)?;
-                return element_target(attr, sub);
-            }
-        }
-    };
-    Some(t)
-}
-
-fn group_target(attribute: &str) -> Option<Target> {
-    use Target::Column as C;
-    Some(match attribute {
-        "id" => C("id", Kind::ExactString),
-        "externalId" => C("external_id", Kind::ExactString),
-        "displayName" => C("display_name", Kind::CiString { lower: Some("display_name_lower") }),
-        "meta.created" => C("created_us", Kind::DateTime),
-        "meta.lastModified" => C("modified_us", Kind::DateTime),
-        "members" | "members.value" => Target::Member { col: "member_id" },
-        "members.type" => Target::Member { col: "member_type" },
-        _ => return None,
-    })
-}
-
-fn member_target(sub: &str) -> Option<Target> {
-    match sub {
-        "value" => Some(Target::Member { col: "member_id" }),
-        "type" => Some(Target::Member { col: "member_type" }),
-        _ => None,
-    }
-}
-
-/// The canonical name of a multi-valued user attribute stored in `user_values`.
-fn multi_valued(attr: &str) -> Option<&'static str> {
-    use super::users::rows::*;
-    [EMAILS, PHONE_NUMBERS, IMS, PHOTOS, ADDRESSES, ENTITLEMENTS, ROLES, X509_CERTIFICATES]
-        .into_iter()
-        .find(|a| *a == attr)
-}
-
-fn element_target(attr: &'static str, sub: &str) -> Option<Target> {
-    use super::users::rows::{ADDRESSES, PHOTOS, X509_CERTIFICATES};
-    let value_kind = if attr == PHOTOS || attr == X509_CERTIFICATES {
-        Kind::ExactString
-    } else {
-        Kind::CiString { lower: Some("value_lower") }
-    };
-    let (col, kind) = match (attr == ADDRESSES, sub) {
-        (_, "type") => ("kind", CI),
-        (_, "primary") => ("is_primary", Kind::Bool),
-        (false, "value") => ("value", value_kind),
-        (false, "display") => ("display", CI),
-        (true, "formatted") => ("formatted", CI),
-        (true, "streetAddress") => ("street_address", CI),
-        (true, "locality") => ("locality", CI),
-        (true, "region") => ("region", CI),
-        (true, "postalCode") => ("postal_code", CI),
-        (true, "country") => ("country", CI),
-        _ => return None,
-    };
-    Some(Target::Element { attr, col, kind })
-}
-
 impl Compiler<'_> {
     /// `users.id IN (SELECT user_id FROM user_values WHERE tenant_id = ? AND
     /// attr = ? [AND cond])`: driven by the (tenant, attr, value) index.
@@ -495,149 +392,10 @@ impl Compiler<'_> {
     }
 }
 
-fn element_compare(
-    table: &'static str,
-    col: &'static str,
-    kind: Kind,
-    op: CompareOp,
-    value: &V,
-    attribute: &str,
-) -> Result<Expr> {
-    // The lower-cased key column holds at most VALUE_KEY_CHARS characters:
-    // an equality on a longer literal also checks the full value.
-    if let (Kind::CiString { lower: Some(lc) }, V::StringValue(s), CompareOp::Eq | CompareOp::Ne) = (kind, value, op)
-        && s.chars().count() > VALUE_KEY_CHARS
-    {
-        let full = Expr::expr(Func::lower(Expr::col((Alias::new(table), Alias::new(col))))).eq(s.to_lowercase());
-        let eq = Condition::all().add(Expr::col((Alias::new(table), Alias::new(lc))).eq(value_key(s))).add(full);
-        let eq: Expr = eq.into();
-        return Ok(if op == CompareOp::Eq { eq } else { eq.not() });
-    }
-    compare_col(table, col, kind, op, value, attribute)
-}
-
-/// `col IS NOT NULL` (and non-empty for strings).
-fn present_col(table: &'static str, col: &'static str, kind: Kind) -> Expr {
-    let c = Expr::col((Alias::new(table), Alias::new(col)));
-    match kind {
-        Kind::CiString { .. } | Kind::ExactString => c.clone().is_not_null().and(c.ne("")),
-        Kind::Bool | Kind::DateTime | Kind::Number => c.is_not_null(),
-    }
-}
-
-fn compare_col(
-    table: &'static str,
-    col: &'static str,
-    kind: Kind,
-    op: CompareOp,
-    value: &V,
-    attribute: &str,
-) -> Result<Expr> {
-    let column = Expr::col((Alias::new(table), Alias::new(col)));
-    if let V::NullValue(_) = value {
-        return match op {
-            CompareOp::Eq => Ok(column.is_null()),
-            CompareOp::Ne => Ok(column.is_not_null()),
-            _ => Err(Error::filter(attribute, "null can only be compared with eq or ne")),
-        };
-    }
-    let (lhs, rhs): (Expr, sea_orm::Value) = match kind {
-        Kind::CiString { lower } => {
-            let s = string_literal(value, attribute)?.to_lowercase();
-            // value_lower is cut to VALUE_KEY_CHARS: only eq, ne and sw may
-            // use it; the other operators read the full value.
-            let truncated_key = matches!(lower, Some("value_lower" | "str_lower"));
-            let lhs = match lower {
-                Some(lc) if !truncated_key || matches!(op, CompareOp::Eq | CompareOp::Ne | CompareOp::Sw) => {
-                    Expr::col((Alias::new(table), Alias::new(lc)))
-                }
-                _ => Expr::expr(Func::lower(column.clone())),
-            };
-            (lhs, s.into())
-        }
-        Kind::ExactString => (column.clone(), string_literal(value, attribute)?.to_owned().into()),
-        Kind::Bool => {
-            let b = match value {
-                V::BoolValue(b) => *b,
-                V::StringValue(s) if s.eq_ignore_ascii_case("true") => true,
-                V::StringValue(s) if s.eq_ignore_ascii_case("false") => false,
-                _ => return Err(Error::filter(attribute, "expects true or false")),
-            };
-            if !matches!(op, CompareOp::Eq | CompareOp::Ne) {
-                return Err(Error::filter(attribute, "a boolean supports only eq, ne and pr"));
-            }
-            (column.clone(), b.into())
-        }
-        Kind::DateTime => {
-            let s = string_literal(value, attribute)?;
-            let us = time::parse_rfc3339(s)
-                .ok_or_else(|| Error::filter(attribute, format!("{s:?} is not an RFC 3339 dateTime")))?;
-            if matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew) {
-                return Err(Error::filter(attribute, "a dateTime supports eq, ne, gt, ge, lt, le and pr"));
-            }
-            (column.clone(), us.into())
-        }
-        Kind::Number => {
-            #[allow(clippy::cast_precision_loss)]
-            let n = match value {
-                V::IntValue(i) => *i as f64,
-                V::DecimalValue(d) => *d,
-                _ => return Err(Error::filter(attribute, "expects a number")),
-            };
-            if matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew) {
-                return Err(Error::filter(attribute, "a number supports eq, ne, gt, ge, lt, le and pr"));
-            }
-            (column.clone(), n.into())
-        }
-    };
-    let not_null = column.is_not_null();
-    let cmp = match op {
-        CompareOp::Eq => lhs.eq(rhs),
-        CompareOp::Ne => return Ok(not_null.clone().and(lhs.eq(rhs)).not()),
-        CompareOp::Gt => lhs.gt(rhs),
-        CompareOp::Ge => lhs.gte(rhs),
-        CompareOp::Lt => lhs.lt(rhs),
-        CompareOp::Le => lhs.lte(rhs),
-        CompareOp::Co | CompareOp::Sw | CompareOp::Ew => {
-            let sea_orm::Value::String(Some(s)) = rhs else {
-                return Err(Error::filter(attribute, "co, sw and ew apply to strings"));
-            };
-            let esc = escape_like(&s);
-            let pattern = match op {
-                CompareOp::Co => format!("%{esc}%"),
-                CompareOp::Sw => format!("{esc}%"),
-                _ => format!("%{esc}"),
-            };
-            lhs.like(LikeExpr::new(pattern).escape('\\'))
-        }
-        CompareOp::Unspecified => {
-            return Err(Error::filter(attribute, "missing comparison operator"));
-        }
-    };
-    Ok(not_null.and(cmp))
-}
-
-fn string_literal<'v>(value: &'v V, attribute: &str) -> Result<&'v str> {
-    match value {
-        V::StringValue(s) => Ok(s),
-        _ => Err(Error::filter(attribute, "expects a string")),
-    }
-}
-
-fn escape_like(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        if matches!(ch, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(ch);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proto::v1::filter_value::Kind as V;
     use proto::v1::{FilterList, FilterValue};
     use sea_orm::sea_query::{MysqlQueryBuilder, SqliteQueryBuilder};
 

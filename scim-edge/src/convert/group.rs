@@ -65,6 +65,7 @@ pub fn to_scim(scope: Scope<'_>, g: &Group, base: &str, with_members: bool) -> V
     let Group { id, external_id, display_name, members, meta, extensions, member_count } = g;
     let inline = *member_count <= INLINE_MEMBERS;
     let mut o = Map::new();
+    o.insert("schemas".into(), Value::Null); // first; filled in below
     let mut schemas = vec![json!(GROUP_SCHEMA)];
     if scope.extension(GROUP_MEMBERS_EXTENSION).is_some() {
         schemas.push(json!(GROUP_MEMBERS_EXTENSION));

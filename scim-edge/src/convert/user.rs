@@ -205,6 +205,9 @@ pub fn to_scim(u: &User, base: &str) -> Value {
     } = u;
     let mut schemas = vec![json!(USER_SCHEMA)];
     let mut o = Map::new();
+    // `schemas` first, as RFC 7643 shows resources (filled in at the end;
+    // the map keeps insertion order).
+    o.insert("schemas".into(), Value::Null);
     o.insert("id".into(), json!(id));
     put(&mut o, "externalId", external_id.clone());
     o.insert("userName".into(), json!(user_name));

@@ -110,7 +110,7 @@ pub async fn replace(
     user: ValidUser,
     expected: Option<i64>,
 ) -> Result<User> {
-    modify(store, tenant, id, expected, move |_| Ok(user.clone())).await
+    rewrite(store, tenant, id, expected, Rewrite::Whole(Box::new(user))).await
 }
 
 /// Read-modify-write in one transaction: `change` gets the stored user and
@@ -127,15 +127,36 @@ pub async fn modify<F>(
 where
     F: Fn(User) -> Result<ValidUser> + Send + Sync + 'static,
 {
-    let change = std::sync::Arc::new(change);
+    rewrite(store, tenant, id, expected, Rewrite::Merge(std::sync::Arc::new(change))).await
+}
+
+/// A user's new state: given whole (PUT: the stored user is not read), or
+/// derived from the stored one.
+#[derive(Clone)]
+enum Rewrite {
+    Whole(Box<ValidUser>),
+    Merge(std::sync::Arc<dyn Fn(User) -> Result<ValidUser> + Send + Sync>),
+}
+
+async fn rewrite(
+    store: &Store,
+    tenant: &TenantId,
+    id: &ResourceId,
+    expected: Option<i64>,
+    how: Rewrite,
+) -> Result<User> {
     in_tx(store, |txn| {
-        let (tenant, id, change) = (tenant.clone(), id.clone(), change.clone());
+        let (tenant, id, how) = (tenant.clone(), id.clone(), how.clone());
         Box::pin(async move {
             let row = lock(txn, &tenant, &id).await?;
             check_version(expected, row.version)?;
             let (version, created) = (row.version, row.created_us);
-            let current = assemble(txn, &tenant, vec![row]).await?.pop().ok_or_else(|| not_found(&id))?;
-            let next = change(current)?;
+            let next = match &how {
+                Rewrite::Whole(user) => user.as_ref().clone(),
+                Rewrite::Merge(change) => {
+                    change(assemble(txn, &tenant, vec![row]).await?.pop().ok_or_else(|| not_found(&id))?)?
+                }
+            };
             let new_row = rows::user_row(tenant.as_str(), id.as_str(), &next, version + 1, created, time::now_us());
             let updated = users::Entity::update_in(&tenant)
                 .set(new_row)

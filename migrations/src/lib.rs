@@ -16,6 +16,13 @@ mod m20261129_000001_foundation;
 mod m20261130_000002_secrets;
 mod m20261130_000003_custom_schemas;
 mod m20261130_000004_member_count;
+mod m20261201_000004_counters;
+
+/// Recomputes every group's `member_count` from its memberships (the
+/// migration that fixed re-added members runs it, and so does
+/// `identity-core repair member-counts`).
+pub const RECOUNT_MEMBERS: &str = "UPDATE `groups` SET member_count = (SELECT COUNT(*) FROM group_members gm \
+     WHERE gm.tenant_id = `groups`.tenant_id AND gm.group_id = `groups`.id)";
 
 /// Applies the migrations in order.
 pub struct Migrator;
@@ -28,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000002_secrets::Migration),
             Box::new(m20261130_000003_custom_schemas::Migration),
             Box::new(m20261130_000004_member_count::Migration),
+            Box::new(m20261201_000004_counters::Migration),
         ]
     }
 }

@@ -16,7 +16,7 @@ use super::entities::{group_members, groups, users};
 use super::filter::Resource;
 use super::paging::{self, ListRequest, Listed};
 use super::scoped::Scoped;
-use super::{Store, in_tx, nesting, schemas, time};
+use super::{Store, counters, in_tx, nesting, schemas, time};
 use crate::domain::{MemberKind, MemberRef, ResourceId, TenantId, ValidGroup, check_version, version_string};
 use crate::error::{Error, Result};
 
@@ -80,7 +80,8 @@ pub async fn create(
             .await?;
             let added = add_members(txn, &tenant, &id, &members, now).await?;
             count_members(txn, &tenant, &id, added).await?;
-            schemas::write(txn, &tenant, ResourceType::Group, id.as_str(), group.extensions.as_ref()).await?;
+            counters::add(txn, &tenant, counters::GROUPS, 1).await?;
+            schemas::insert(txn, &tenant, ResourceType::Group, id.as_str(), group.extensions.as_ref()).await?;
             load_one(txn, &tenant, &id, include_members).await
         })
     })
@@ -182,6 +183,7 @@ pub async fn delete(store: &Store, tenant: &TenantId, id: &ResourceId, expected:
             if deleted.rows_affected == 0 {
                 return Err(not_found(&id));
             }
+            counters::add(txn, &tenant, counters::GROUPS, -1).await?;
             // Its memberships, in bounded batches (no single huge statement).
             replace_members(txn, &tenant, &id, &[], time::now_us()).await?;
             schemas::forget(txn, &tenant, id.as_str()).await?;

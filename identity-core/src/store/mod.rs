@@ -2,6 +2,8 @@
 //! tenant-scoped (see [`scoped`]), every mutation runs in one transaction
 //! that is retried whole on a deadlock or a Galera certification failure.
 
+mod auth_cache;
+mod counters;
 mod entities;
 mod filter;
 pub mod groups;
@@ -11,6 +13,7 @@ mod paging;
 mod retry;
 pub mod schemas;
 mod scoped;
+mod stats;
 pub mod tenants;
 mod time;
 pub mod users;
@@ -44,6 +47,10 @@ pub struct Store {
     /// process queue here instead of failing with BUSY / BUSY_SNAPSHOT
     /// (other processes, like `tenant create`, wait on the busy timeout).
     sqlite_writer: Arc<tokio::sync::Mutex<()>>,
+    /// Statements sent (the statement budget tests and metrics read it).
+    stats: Arc<stats::Stats>,
+    /// Token -> tenant, briefly (see [`auth_cache`]).
+    auth: Arc<auth_cache::AuthCache>,
 }
 
 impl Store {
@@ -54,6 +61,9 @@ impl Store {
         opts.sqlx_logging(false)
             .max_connections(if url.starts_with("sqlite:") { 4 } else { 32 })
             .acquire_timeout(Duration::from_secs(10))
+            // No ping before every checkout: a broken connection fails its
+            // statement, and the transaction is retried or answered 503.
+            .test_before_acquire(false)
             .map_sqlx_sqlite_opts(|o| {
                 // WAL lets readers run beside the writer; the busy timeout
                 // lets `tenant create` work while `serve` runs; LIKE compares
@@ -64,9 +74,13 @@ impl Store {
                     .pragma("case_sensitive_like", "ON")
                     .create_if_missing(true)
             });
-        let db = Database::connect(opts).await?;
+        let mut db = Database::connect(opts).await?;
+        let stats = Arc::new(stats::Stats::default());
+        db.set_metric_callback(stats::callback(stats.clone()));
         Ok(Self {
             db,
+            stats,
+            auth: Arc::new(auth_cache::AuthCache::default()),
             cursor_key: Arc::new(OnceCell::new()),
             cursor_ttl: DEFAULT_CURSOR_TTL,
             sqlite_writer: Arc::new(tokio::sync::Mutex::new(())),
@@ -121,6 +135,20 @@ impl Store {
             DbBackend::Sqlite => Some(self.sqlite_writer.lock().await),
             _ => None,
         }
+    }
+
+    /// Statements this store has sent the database (BEGIN and COMMIT
+    /// included), across all its clones.
+    pub fn statements(&self) -> u64 {
+        self.stats.statements()
+    }
+
+    pub(crate) fn stats(&self) -> &stats::Stats {
+        &self.stats
+    }
+
+    pub(crate) fn auth_cache(&self) -> &auth_cache::AuthCache {
+        &self.auth
     }
 
     pub(crate) fn conn(&self) -> &DatabaseConnection {

@@ -29,8 +29,13 @@ where
         attempt += 1;
         let outcome = async {
             let _writer = store.writer().await;
+            // BEGIN, COMMIT and ROLLBACK are statements too (the metric
+            // callback sees only the ones in between).
+            store.stats().statement();
             let txn = store.conn().begin().await?;
-            match work(&txn).await {
+            let result = work(&txn).await;
+            store.stats().statement();
+            match result {
                 Ok(v) => {
                     txn.commit().await?;
                     Ok(v)

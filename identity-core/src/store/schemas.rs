@@ -245,6 +245,18 @@ pub async fn write(
     ext: Option<&Struct>,
 ) -> Result<()> {
     forget(txn, tenant, resource_id).await?;
+    insert(txn, tenant, rt, resource_id, ext).await
+}
+
+/// Stores the extension values of a resource that has none yet (a new
+/// one): nothing to delete, and no statement at all without values.
+pub async fn insert(
+    txn: &DatabaseTransaction,
+    tenant: &TenantId,
+    rt: ResourceType,
+    resource_id: &str,
+    ext: Option<&Struct>,
+) -> Result<()> {
     if ext.is_none_or(|e| e.fields.is_empty()) {
         return Ok(());
     }
@@ -275,29 +287,40 @@ pub async fn read<C: ConnectionTrait>(
 ) -> Result<HashMap<String, Struct>> {
     let rows = custom_values::Entity::find_in(tenant)
         .filter(custom_values::Column::ResourceId.is_in(ids.iter().cloned()))
-        .order_by_asc(custom_values::Column::ResourceId)
-        .order_by_asc(custom_values::Column::AttrKey)
-        .order_by_asc(custom_values::Column::Ordinal)
         .all(conn)
         .await?;
+    let rows = rows.into_iter().map(|r| (r.resource_id, r.attr_key, i64::from(r.ordinal), r.value_json)).collect();
+    from_rows(conn, tenant, rt, rows).await
+}
+
+/// Extension values from their rows (resource id, attribute key, ordinal,
+/// JSON value), in any order; the schemas are read only when there are
+/// rows (they tell single from multi-valued).
+pub async fn from_rows<C: ConnectionTrait>(
+    conn: &C,
+    tenant: &TenantId,
+    rt: ResourceType,
+    mut rows: Vec<(String, String, i64, String)>,
+) -> Result<HashMap<String, Struct>> {
     if rows.is_empty() {
         return Ok(HashMap::new());
     }
+    rows.sort();
     let custom = Custom::load(conn, tenant, rt).await?;
-    let mut by_resource: HashMap<String, Vec<custom_values::Model>> = HashMap::new();
-    for r in rows {
-        by_resource.entry(r.resource_id.clone()).or_default().push(r);
+    let mut by_resource: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    for (resource, key, _, json) in rows {
+        by_resource.entry(resource).or_default().push((key, json));
     }
     Ok(by_resource.into_iter().filter_map(|(id, rows)| to_struct(rows, &custom).map(|s| (id, s))).collect())
 }
 
 /// Rebuilds the `extensions` Struct from a resource's rows (ordered by key
 /// and ordinal); multi-valued attributes come back as lists.
-fn to_struct(rows: Vec<custom_values::Model>, custom: &Custom) -> Option<Struct> {
+fn to_struct(rows: Vec<(String, String)>, custom: &Custom) -> Option<Struct> {
     let mut by_schema: BTreeMap<String, BTreeMap<String, Vec<PValue>>> = BTreeMap::new();
-    for r in rows {
-        let Some((urn, name)) = r.attr_key.rsplit_once(':') else { continue };
-        let json: serde_json::Value = serde_json::from_str(&r.value_json).unwrap_or(serde_json::Value::Null);
+    for (attr_key, value_json) in rows {
+        let Some((urn, name)) = attr_key.rsplit_once(':') else { continue };
+        let json: serde_json::Value = serde_json::from_str(&value_json).unwrap_or(serde_json::Value::Null);
         by_schema.entry(urn.to_owned()).or_default().entry(name.to_owned()).or_default().push(to_prost(json));
     }
     if by_schema.is_empty() {

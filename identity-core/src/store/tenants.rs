@@ -105,18 +105,24 @@ pub async fn authenticate(store: &Store, token: &str) -> Result<Tenant> {
     if token.is_empty() {
         return Err(Error::Unauthenticated);
     }
-    // One statement, two primary-key lookups: this runs on every call.
+    let hash = hash_token(token);
+    if let Some(tenant) = store.auth_cache().get(&hash) {
+        return Ok(tenant);
+    }
+    // One statement, two primary-key lookups.
     let owner = sea_orm::sea_query::Query::select()
         .column(api_tokens::Column::TenantId)
         .from(api_tokens::Entity)
-        .and_where(sea_orm::sea_query::Expr::col(api_tokens::Column::TokenHash).eq(hash_token(token)))
+        .and_where(sea_orm::sea_query::Expr::col(api_tokens::Column::TokenHash).eq(hash.clone()))
         .to_owned();
     let tenant = tenants::Entity::find()
         .filter(tenants::Column::Id.in_subquery(owner))
         .one(store.conn())
         .await?
         .ok_or(Error::Unauthenticated)?;
-    Ok(tenant.into())
+    let tenant = Tenant::from(tenant);
+    store.auth_cache().put(hash, tenant.clone());
+    Ok(tenant)
 }
 
 /// Sets the compatibility mode of the tenant named `name`.
@@ -130,7 +136,9 @@ pub async fn set_mode(store: &Store, name: &str, mode: Mode) -> Result<Tenant> {
         return Err(Error::NotFound { kind: "Tenant", id: name.to_owned() });
     }
     let row = tenants::Entity::find().filter(tenants::Column::Name.eq(name)).one(store.conn()).await?;
-    row.map(Tenant::from).ok_or_else(|| Error::NotFound { kind: "Tenant", id: name.to_owned() })
+    let tenant = row.map(Tenant::from).ok_or_else(|| Error::NotFound { kind: "Tenant", id: name.to_owned() })?;
+    store.auth_cache().forget_tenant(tenant.id.as_str());
+    Ok(tenant)
 }
 
 /// The tenant named `name`.

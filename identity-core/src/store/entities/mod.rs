@@ -6,6 +6,7 @@ pub mod custom_values;
 pub mod group_members;
 pub mod groups;
 pub mod secrets;
+pub mod tenant_counters;
 pub mod tenant_schemas;
 pub mod tenants;
 pub mod user_values;

@@ -1,22 +1,21 @@
 //! The user store: create, read, list (filtered in SQL), replace, modify,
 //! delete. A user is one `users` row plus its `user_values` rows.
 
+mod read;
 pub(crate) mod rows;
 
-use std::collections::{BTreeSet, HashMap};
+use read::assemble;
 
-use proto::v1::{GroupRef, ResourceType, User};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use proto::v1::{ResourceType, User};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityName, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    SqlErr,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, SqlErr, TryIntoModel,
 };
 
-use super::entities::{group_members, groups, user_values, users};
+use super::entities::{user_values, users};
 use super::filter::Resource;
 use super::paging::{self, ListRequest, Listed};
 use super::scoped::Scoped;
-use super::{Store, in_tx, nesting, schemas, time};
+use super::{Store, counters, in_tx, schemas, time};
 use crate::domain::{ResourceId, TenantId, ValidUser, check_version};
 use crate::error::{Error, Result};
 
@@ -29,13 +28,19 @@ pub async fn create(store: &Store, tenant: &TenantId, user: ValidUser) -> Result
     in_tx(store, |txn| {
         let (tenant, id, user) = (tenant.clone(), id.clone(), user.clone());
         Box::pin(async move {
-            users::Entity::insert(rows::user_row(tenant.as_str(), id.as_str(), &user, 1, now, now))
-                .exec_without_returning(txn)
-                .await
-                .map_err(unique_user_name)?;
-            insert_values(txn, tenant.as_str(), id.as_str(), &user).await?;
-            schemas::write(txn, &tenant, ResourceType::User, id.as_str(), user.get().extensions.as_ref()).await?;
-            load_one(txn, &tenant, &id).await
+            let row = rows::user_row(tenant.as_str(), id.as_str(), &user, 1, now, now);
+            users::Entity::insert(row.clone()).exec_without_returning(txn).await.map_err(unique_user_name)?;
+            let values = insert_values(txn, tenant.as_str(), id.as_str(), &user).await?;
+            counters::add(txn, &tenant, counters::USERS, 1).await?;
+            let extensions = user.get().extensions.as_ref().filter(|e| !e.fields.is_empty());
+            if extensions.is_some() {
+                schemas::insert(txn, &tenant, ResourceType::User, id.as_str(), extensions).await?;
+                return load_one(txn, &tenant, &id).await;
+            }
+            // What was written is what a read would return: no read back.
+            let row = row.try_into_model()?;
+            let values = values.into_iter().map(|v| v.try_into_model()).collect::<Result<Vec<_>, _>>()?;
+            Ok(rows::to_proto(row, values, Vec::new(), None))
         })
     })
     .await
@@ -83,6 +88,7 @@ pub async fn import(store: &Store, tenant: &TenantId, users: Vec<ValidUser>) -> 
                         .await?;
                 }
             }
+            counters::add(txn, &tenant, counters::USERS, i64::try_from(ids.len()).unwrap_or(0)).await?;
             Ok(ids)
         })
     })
@@ -194,6 +200,7 @@ pub async fn delete(store: &Store, tenant: &TenantId, id: &ResourceId, expected:
             if deleted.rows_affected == 0 {
                 return Err(not_found(&id));
             }
+            counters::add(txn, &tenant, counters::USERS, -1).await?;
             super::groups::forget_member(txn, &tenant, &id).await?;
             schemas::forget(txn, &tenant, id.as_str()).await?;
             user_values::Entity::delete_in(&tenant)
@@ -229,12 +236,19 @@ fn unique_user_name(e: sea_orm::DbErr) -> Error {
     }
 }
 
-async fn insert_values(txn: &DatabaseTransaction, tenant: &str, id: &str, user: &ValidUser) -> Result<()> {
+/// Inserts the user's multi-valued rows (bounded multi-row INSERTs);
+/// returns them.
+async fn insert_values(
+    txn: &DatabaseTransaction,
+    tenant: &str,
+    id: &str,
+    user: &ValidUser,
+) -> Result<Vec<user_values::ActiveModel>> {
     let values = rows::value_rows(tenant, id, user);
-    if !values.is_empty() {
-        user_values::Entity::insert_many(values).exec_without_returning(txn).await?;
+    for part in values.chunks(INSERT_BATCH) {
+        user_values::Entity::insert_many(part.to_vec()).exec_without_returning(txn).await?;
     }
-    Ok(())
+    Ok(values)
 }
 
 async fn load_one<C: ConnectionTrait>(conn: &C, tenant: &TenantId, id: &ResourceId) -> Result<User> {
@@ -244,94 +258,4 @@ async fn load_one<C: ConnectionTrait>(conn: &C, tenant: &TenantId, id: &Resource
         .await?
         .ok_or_else(|| not_found(id))?;
     assemble(conn, tenant, vec![row]).await?.pop().ok_or_else(|| not_found(id))
-}
-
-/// Turns `users` rows into Users: a few more queries for the whole page
-/// (their values, their groups, their extension values), never one per user.
-async fn assemble<C: ConnectionTrait>(conn: &C, tenant: &TenantId, page: Vec<users::Model>) -> Result<Vec<User>> {
-    let ids: Vec<String> = page.iter().map(|r| r.id.clone()).collect();
-    let mut values: HashMap<String, Vec<user_values::Model>> = HashMap::new();
-    for v in user_values::Entity::find_in(tenant)
-        .filter(user_values::Column::UserId.is_in(ids.clone()))
-        .order_by_asc(user_values::Column::UserId)
-        .order_by_asc(user_values::Column::Attr)
-        .order_by_asc(user_values::Column::Ordinal)
-        .all(conn)
-        .await?
-    {
-        values.entry(v.user_id.clone()).or_default().push(v);
-    }
-    let mut groups = groups_of(conn, tenant, &ids).await?;
-    let mut extensions = schemas::read(conn, tenant, ResourceType::User, &ids).await?;
-    Ok(page
-        .into_iter()
-        .map(|row| {
-            let v = values.remove(&row.id).unwrap_or_default();
-            let g = groups.remove(&row.id).unwrap_or_default();
-            let e = extensions.remove(&row.id);
-            rows::to_proto(row, v, g, e)
-        })
-        .collect())
-}
-
-/// The direct groups of each of `ids`: one indexed join.
-async fn groups_of<C: ConnectionTrait>(
-    conn: &C,
-    tenant: &TenantId,
-    ids: &[String],
-) -> Result<HashMap<String, Vec<GroupRef>>> {
-    let gm = Alias::new(group_members::Entity.table_name());
-    let g = Alias::new(groups::Entity.table_name());
-    let stmt = Query::select()
-        .column((gm.clone(), group_members::Column::MemberId))
-        .column((g.clone(), groups::Column::Id))
-        .column((g.clone(), groups::Column::DisplayName))
-        .from(gm.clone())
-        .inner_join(
-            g.clone(),
-            Expr::col((g.clone(), groups::Column::TenantId))
-                .equals((gm.clone(), group_members::Column::TenantId))
-                .and(Expr::col((g.clone(), groups::Column::Id)).equals((gm.clone(), group_members::Column::GroupId))),
-        )
-        .and_where(Expr::col((gm.clone(), group_members::Column::TenantId)).eq(tenant.as_str()))
-        .and_where(Expr::col((gm.clone(), group_members::Column::MemberId)).is_in(ids.iter().cloned()))
-        .order_by((g.clone(), groups::Column::Id), sea_orm::Order::Asc)
-        .to_owned();
-    let mut out: HashMap<String, Vec<GroupRef>> = HashMap::new();
-    let mut names: HashMap<String, String> = HashMap::new();
-    for row in conn.query_all(&stmt).await? {
-        let member: String = row.try_get_by_index(0)?;
-        let value: String = row.try_get_by_index(1)?;
-        let display: String = row.try_get_by_index(2)?;
-        names.insert(value.clone(), display.clone());
-        out.entry(member).or_default().push(GroupRef { value, display, r#type: "direct".to_owned() });
-    }
-    if out.is_empty() {
-        return Ok(out);
-    }
-    // Groups containing those groups, at any depth: indirect memberships.
-    let direct: Vec<String> = names.keys().cloned().collect();
-    let ancestors = nesting::ancestors(conn, tenant, &direct).await?;
-    let unnamed: Vec<String> = ancestors.values().flatten().filter(|g| !names.contains_key(*g)).cloned().collect();
-    if !unnamed.is_empty() {
-        let rows: Vec<(String, String)> = groups::Entity::find_in(tenant)
-            .select_only()
-            .column(groups::Column::Id)
-            .column(groups::Column::DisplayName)
-            .filter(groups::Column::Id.is_in(unnamed))
-            .into_tuple()
-            .all(conn)
-            .await?;
-        names.extend(rows);
-    }
-    for refs in out.values_mut() {
-        let direct: BTreeSet<String> = refs.iter().map(|r| r.value.clone()).collect();
-        let indirect: BTreeSet<&String> =
-            direct.iter().filter_map(|g| ancestors.get(g)).flatten().filter(|g| !direct.contains(*g)).collect();
-        for g in indirect {
-            let display = names.get(g).cloned().unwrap_or_default();
-            refs.push(GroupRef { value: g.clone(), display, r#type: "indirect".to_owned() });
-        }
-    }
-    Ok(out)
 }

@@ -11,6 +11,7 @@ mod discovery;
 mod errors;
 mod group_scale;
 mod groups;
+mod member_counts;
 mod grpc;
 mod query;
 mod query_paging;

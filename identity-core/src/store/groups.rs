@@ -3,21 +3,17 @@
 //! (plus the group's version) whatever the size of the group. Member lists
 //! are loaded only when asked for.
 
-use std::collections::BTreeSet;
-
 use proto::v1::{Group, Member, ResourceMeta, ResourceType};
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
-};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, LockType, Query};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityName, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter};
 
-use super::entities::{group_members, groups, users};
+use super::entities::{custom_values, group_members, groups};
 use super::filter::Resource;
+use super::members::{self, of_group as members_of};
 use super::paging::{self, ListRequest, Listed};
 use super::scoped::Scoped;
-use super::{Store, counters, in_tx, nesting, schemas, time};
-use crate::domain::{MemberKind, MemberRef, ResourceId, TenantId, ValidGroup, check_version, version_string};
+use super::{Store, counters, in_tx, schemas, time};
+use crate::domain::{MemberRef, ResourceId, TenantId, ValidGroup, check_version, version_string};
 use crate::error::{Error, Result};
 
 const KIND: &str = "Group";
@@ -25,10 +21,6 @@ const KIND: &str = "Group";
 /// (page them with ListGroupMembers / ListMemberships): a group response
 /// stays small whatever the group's size.
 pub const MAX_INLINE_MEMBERS: i64 = 1_000;
-/// Rows per INSERT / DELETE when a change touches many members: keeps every
-/// statement (and a Galera write-set) bounded.
-const BATCH: usize = 500;
-
 /// New values for a group's own attributes; `None` leaves one unchanged.
 #[derive(Clone, Debug, Default)]
 pub struct GroupFields {
@@ -65,24 +57,33 @@ pub async fn create(
     in_tx(store, |txn| {
         let (tenant, id, group, members) = (tenant.clone(), id.clone(), group.clone(), members.clone());
         Box::pin(async move {
-            groups::Entity::insert(groups::ActiveModel {
-                tenant_id: Set(tenant.as_str().to_owned()),
-                id: Set(id.as_str().to_owned()),
-                display_name_lower: Set(group.display_name.to_lowercase()),
-                display_name: Set(group.display_name),
-                external_id: Set(group.external_id),
-                version: Set(1),
-                created_us: Set(now),
-                modified_us: Set(now),
-                member_count: Set(0),
-            })
-            .exec_without_returning(txn)
-            .await?;
-            let added = add_members(txn, &tenant, &id, &members, now).await?;
-            count_members(txn, &tenant, &id, added).await?;
+            let mut row = groups::Model {
+                tenant_id: tenant.as_str().to_owned(),
+                id: id.as_str().to_owned(),
+                display_name_lower: group.display_name.to_lowercase(),
+                display_name: group.display_name.clone(),
+                external_id: group.external_id.clone(),
+                version: 1,
+                created_us: now,
+                modified_us: now,
+                member_count: 0,
+            };
+            groups::Entity::insert(groups::ActiveModel::from(row.clone())).exec_without_returning(txn).await?;
+            let added = members::add(txn, &tenant, &id, &members, now).await?;
+            members::count(txn, &tenant, &id, added).await?;
+            row.member_count = added;
             counters::add(txn, &tenant, counters::GROUPS, 1).await?;
-            schemas::insert(txn, &tenant, ResourceType::Group, id.as_str(), group.extensions.as_ref()).await?;
-            load_one(txn, &tenant, &id, include_members).await
+            let ext = group.extensions.as_ref().filter(|e| !e.fields.is_empty());
+            let ext = match ext {
+                Some(_) => {
+                    schemas::insert(txn, &tenant, ResourceType::Group, id.as_str(), ext).await?;
+                    schemas::read(txn, &tenant, ResourceType::Group, std::slice::from_ref(&row.id))
+                        .await?
+                        .remove(&row.id)
+                }
+                None => None,
+            };
+            respond(txn, &tenant, row, ext, include_members).await
         })
     })
     .await
@@ -90,7 +91,8 @@ pub async fn create(
 
 /// Reads one group.
 pub async fn get(store: &Store, tenant: &TenantId, id: &ResourceId, include_members: bool) -> Result<Group> {
-    load_one(store.conn(), tenant, id, include_members).await
+    let (row, ext) = read(store.conn(), tenant, id, false).await?;
+    respond(store.conn(), tenant, row, ext, include_members).await
 }
 
 /// One page of the groups matching `filter`, and the number of matches.
@@ -132,38 +134,51 @@ pub async fn update(
     in_tx(store, |txn| {
         let (tenant, id, fields, changes) = (tenant.clone(), id.clone(), fields.clone(), changes.clone());
         Box::pin(async move {
-            let row = lock(txn, &tenant, &id).await?;
+            let (mut row, mut ext) = read(txn, &tenant, &id, true).await?;
             check_version(expected, row.version)?;
             let now = time::now_us();
+            let mut delta = 0;
+            for change in &changes {
+                delta += match change {
+                    MemberChange::Add(list) => members::add(txn, &tenant, &id, list, now).await?,
+                    MemberChange::Remove(ids) => members::remove(txn, &tenant, &id, ids).await?,
+                    MemberChange::ReplaceAll(list) => members::replace(txn, &tenant, &id, list, now).await?,
+                };
+            }
+            // One UPDATE: version, time, member count and the fields.
             let mut update = groups::Entity::update_in(&tenant)
                 .col_expr(groups::Column::Version, Expr::col(groups::Column::Version).add(1))
                 .col_expr(groups::Column::ModifiedUs, Expr::val(now))
                 .filter(groups::Column::Id.eq(id.as_str()))
                 .filter(groups::Column::Version.eq(row.version));
+            if delta != 0 {
+                update =
+                    update.col_expr(groups::Column::MemberCount, Expr::col(groups::Column::MemberCount).add(delta));
+            }
             if let Some(name) = &fields.display_name {
                 update = update
                     .col_expr(groups::Column::DisplayName, Expr::val(name.clone()))
                     .col_expr(groups::Column::DisplayNameLower, Expr::val(name.to_lowercase()));
+                row.display_name_lower = name.to_lowercase();
+                row.display_name = name.clone();
             }
-            if let Some(ext) = &fields.external_id {
-                update = update.col_expr(groups::Column::ExternalId, Expr::val(ext.clone()));
+            if let Some(external) = &fields.external_id {
+                update = update.col_expr(groups::Column::ExternalId, Expr::val(external.clone()));
+                row.external_id = external.clone();
             }
             if update.exec(txn).await?.rows_affected == 0 {
                 return Err(Error::Conflict);
             }
-            if let Some(ext) = &fields.extensions {
-                schemas::write(txn, &tenant, ResourceType::Group, id.as_str(), ext.as_ref()).await?;
+            row.version += 1;
+            row.modified_us = now;
+            row.member_count += delta;
+            if let Some(new_ext) = &fields.extensions {
+                schemas::write(txn, &tenant, ResourceType::Group, id.as_str(), new_ext.as_ref()).await?;
+                ext = schemas::read(txn, &tenant, ResourceType::Group, std::slice::from_ref(&row.id))
+                    .await?
+                    .remove(&row.id);
             }
-            let mut delta = 0;
-            for change in &changes {
-                delta += match change {
-                    MemberChange::Add(members) => add_members(txn, &tenant, &id, members, now).await?,
-                    MemberChange::Remove(ids) => remove_members(txn, &tenant, &id, ids).await?,
-                    MemberChange::ReplaceAll(members) => replace_members(txn, &tenant, &id, members, now).await?,
-                };
-            }
-            count_members(txn, &tenant, &id, delta).await?;
-            load_one(txn, &tenant, &id, include_members).await
+            respond(txn, &tenant, row, ext, include_members).await
         })
     })
     .await
@@ -175,7 +190,7 @@ pub async fn delete(store: &Store, tenant: &TenantId, id: &ResourceId, expected:
         let (tenant, id) = (tenant.clone(), id.clone());
         Box::pin(async move {
             if expected.is_some() {
-                let row = lock(txn, &tenant, &id).await?;
+                let (row, _) = read(txn, &tenant, &id, true).await?;
                 check_version(expected, row.version)?;
             }
             let deleted =
@@ -185,9 +200,9 @@ pub async fn delete(store: &Store, tenant: &TenantId, id: &ResourceId, expected:
             }
             counters::add(txn, &tenant, counters::GROUPS, -1).await?;
             // Its memberships, in bounded batches (no single huge statement).
-            replace_members(txn, &tenant, &id, &[], time::now_us()).await?;
+            members::replace(txn, &tenant, &id, &[], time::now_us()).await?;
             schemas::forget(txn, &tenant, id.as_str()).await?;
-            forget_member(txn, &tenant, &id).await
+            members::forget_member(txn, &tenant, &id).await
         })
     })
     .await
@@ -213,223 +228,81 @@ pub async fn list_members(
     Ok((members, total))
 }
 
-/// Removes `member` from every group it belongs to, bumping their versions.
-/// Called when a user or group is deleted.
-pub(crate) async fn forget_member(txn: &DatabaseTransaction, tenant: &TenantId, member: &ResourceId) -> Result<()> {
-    let containing = Query::select()
-        .column(group_members::Column::GroupId)
-        .from(group_members::Entity)
-        .and_where(Expr::col(group_members::Column::TenantId).eq(tenant.as_str()))
-        .and_where(Expr::col(group_members::Column::MemberId).eq(member.as_str()))
-        .to_owned();
-    groups::Entity::update_in(tenant)
-        .col_expr(groups::Column::Version, Expr::col(groups::Column::Version).add(1))
-        .col_expr(groups::Column::ModifiedUs, Expr::val(time::now_us()))
-        .col_expr(groups::Column::MemberCount, Expr::col(groups::Column::MemberCount).sub(1))
-        .filter(groups::Column::Id.in_subquery(containing))
-        .exec(txn)
-        .await?;
-    group_members::Entity::delete_in(tenant)
-        .filter(group_members::Column::MemberId.eq(member.as_str()))
-        .exec(txn)
-        .await?;
-    Ok(())
-}
-
-/// Reads a row for update: locked until the transaction ends on MySQL
-/// (SQLite serialises writers anyway).
-async fn lock(txn: &DatabaseTransaction, tenant: &TenantId, id: &ResourceId) -> Result<groups::Model> {
-    groups::Entity::find_in(tenant)
-        .filter(groups::Column::Id.eq(id.as_str()))
-        .lock_exclusive()
-        .one(txn)
-        .await?
-        .ok_or_else(|| not_found(id))
-}
-
 fn not_found(id: &ResourceId) -> Error {
     Error::NotFound { kind: KIND, id: id.as_str().to_owned() }
 }
 
-/// Adds `delta` to a group's member count (kept with every change, so a
-/// group's size is read, never counted).
-pub(super) async fn count_members(
-    txn: &DatabaseTransaction,
-    tenant: &TenantId,
-    group: &ResourceId,
-    delta: i64,
-) -> Result<()> {
-    if delta != 0 {
-        groups::Entity::update_in(tenant)
-            .col_expr(groups::Column::MemberCount, Expr::col(groups::Column::MemberCount).add(delta))
-            .filter(groups::Column::Id.eq(group.as_str()))
-            .exec(txn)
-            .await?;
-    }
-    Ok(())
-}
-
-/// Inserts memberships that do not exist yet, after checking that every
-/// member exists in the tenant; returns how many were new.
-async fn add_members(
-    txn: &DatabaseTransaction,
-    tenant: &TenantId,
-    group: &ResourceId,
-    members: &[MemberRef],
-    now: i64,
-) -> Result<i64> {
-    let mut added = 0;
-    let mut seen = BTreeSet::new();
-    let members: Vec<&MemberRef> = members.iter().filter(|m| seen.insert(m.id.clone())).collect();
-    for chunk in members.chunks(BATCH) {
-        check_exist(txn, tenant, group, chunk).await?;
-        let rows = chunk.iter().map(|m| group_members::ActiveModel {
-            tenant_id: Set(tenant.as_str().to_owned()),
-            group_id: Set(group.as_str().to_owned()),
-            member_id: Set(m.id.as_str().to_owned()),
-            member_type: Set(m.kind.as_str().to_owned()),
-            created_us: Set(now),
-        });
-        let inserted =
-            group_members::Entity::insert_many(rows).on_conflict_do_nothing().exec_without_returning(txn).await?;
-        if let sea_orm::TryInsertResult::Inserted(n) = inserted {
-            added += i64::try_from(n).unwrap_or(0);
-        }
-    }
-    Ok(added)
-}
-
-async fn remove_members(
-    txn: &DatabaseTransaction,
-    tenant: &TenantId,
-    group: &ResourceId,
-    ids: &[ResourceId],
-) -> Result<i64> {
-    let mut removed = 0;
-    for chunk in ids.chunks(BATCH) {
-        let deleted = group_members::Entity::delete_in(tenant)
-            .filter(group_members::Column::GroupId.eq(group.as_str()))
-            .filter(group_members::Column::MemberId.is_in(chunk.iter().map(|i| i.as_str().to_owned())))
-            .exec(txn)
-            .await?;
-        removed += i64::try_from(deleted.rows_affected).unwrap_or(0);
-    }
-    Ok(-removed)
-}
-
-/// Makes the member list exactly `members`: removes the others, adds the
-/// missing ones. Only rows that change are written.
-async fn replace_members(
-    txn: &DatabaseTransaction,
-    tenant: &TenantId,
-    group: &ResourceId,
-    members: &[MemberRef],
-    now: i64,
-) -> Result<i64> {
-    let mut delta = 0;
-    let wanted: BTreeSet<String> = members.iter().map(|m| m.id.as_str().to_owned()).collect();
-    // Walk the current members in bounded pages (keyset on member id) and
-    // delete the unwanted ones page by page.
-    let mut after = String::new();
-    loop {
-        let page: Vec<String> = group_members::Entity::find_in(tenant)
-            .select_only()
-            .column(group_members::Column::MemberId)
-            .filter(group_members::Column::GroupId.eq(group.as_str()))
-            .filter(group_members::Column::MemberId.gt(after.as_str()))
-            .order_by_asc(group_members::Column::MemberId)
-            .limit(BATCH as u64)
-            .into_tuple()
-            .all(txn)
-            .await?;
-        let Some(last) = page.last().cloned() else {
-            break;
-        };
-        let unwanted: Vec<String> = page.into_iter().filter(|m| !wanted.contains(m)).collect();
-        if !unwanted.is_empty() {
-            let deleted = group_members::Entity::delete_in(tenant)
-                .filter(group_members::Column::GroupId.eq(group.as_str()))
-                .filter(group_members::Column::MemberId.is_in(unwanted))
-                .exec(txn)
-                .await?;
-            delta -= i64::try_from(deleted.rows_affected).unwrap_or(0);
-        }
-        after = last;
-    }
-    Ok(delta + add_members(txn, tenant, group, members, now).await?)
-}
-
-/// Fails with MEMBER_NOT_FOUND unless every member exists in the tenant as
-/// the kind it claims; a group cannot contain itself.
-pub(super) async fn check_exist(
-    txn: &DatabaseTransaction,
-    tenant: &TenantId,
-    group: &ResourceId,
-    members: &[&MemberRef],
-) -> Result<()> {
-    let wanted = |kind: MemberKind| -> Vec<String> {
-        members.iter().filter(|m| m.kind == kind).map(|m| m.id.as_str().to_owned()).collect()
-    };
-    let (user_ids, group_ids) = (wanted(MemberKind::User), wanted(MemberKind::Group));
-    let mut found = BTreeSet::new();
-    if !user_ids.is_empty() {
-        let ids: Vec<String> = users::Entity::find_in(tenant)
-            .select_only()
-            .column(users::Column::Id)
-            .filter(users::Column::Id.is_in(user_ids))
-            .into_tuple()
-            .all(txn)
-            .await?;
-        found.extend(ids);
-    }
-    if !group_ids.is_empty() {
-        let ids: Vec<String> = groups::Entity::find_in(tenant)
-            .select_only()
-            .column(groups::Column::Id)
-            .filter(groups::Column::Id.is_in(group_ids.clone()))
-            .into_tuple()
-            .all(txn)
-            .await?;
-        found.extend(ids);
-        nesting::check_no_cycle(txn, tenant, group.as_str(), &group_ids).await?;
-    }
-    for m in members {
-        if m.id == *group || !found.contains(m.id.as_str()) {
-            return Err(Error::MemberNotFound { id: m.id.as_str().to_owned() });
-        }
-    }
-    Ok(())
-}
-
-async fn load_one<C: ConnectionTrait>(
+/// A group row and its extension values, in one statement (a LEFT JOIN of
+/// `custom_values`); with `lock`, the rows stay locked until the
+/// transaction ends (MySQL; SQLite serialises writers anyway).
+async fn read<C: ConnectionTrait>(
     conn: &C,
     tenant: &TenantId,
     id: &ResourceId,
+    lock: bool,
+) -> Result<(groups::Model, Option<prost_types::Struct>)> {
+    let g = Alias::new(groups::Entity.table_name());
+    let cv = Alias::new(custom_values::Entity.table_name());
+    let mut stmt = Query::select();
+    for col in [
+        groups::Column::TenantId,
+        groups::Column::Id,
+        groups::Column::DisplayName,
+        groups::Column::DisplayNameLower,
+        groups::Column::ExternalId,
+        groups::Column::Version,
+        groups::Column::CreatedUs,
+        groups::Column::ModifiedUs,
+        groups::Column::MemberCount,
+    ] {
+        stmt.column((g.clone(), col));
+    }
+    stmt.expr_as(Expr::col((cv.clone(), custom_values::Column::AttrKey)), Alias::new("cv_key"))
+        .expr_as(Expr::col((cv.clone(), custom_values::Column::Ordinal)), Alias::new("cv_ordinal"))
+        .expr_as(Expr::col((cv.clone(), custom_values::Column::ValueJson)), Alias::new("cv_json"))
+        .from(g.clone())
+        .left_join(
+            cv.clone(),
+            Expr::col((cv.clone(), custom_values::Column::TenantId))
+                .equals((g.clone(), groups::Column::TenantId))
+                .and(Expr::col((cv, custom_values::Column::ResourceId)).equals((g.clone(), groups::Column::Id))),
+        )
+        .and_where(Expr::col((g.clone(), groups::Column::TenantId)).eq(tenant.as_str()))
+        .and_where(Expr::col((g, groups::Column::Id)).eq(id.as_str()));
+    if lock {
+        stmt.lock(LockType::Update);
+    }
+    let rows = conn.query_all(&stmt).await?;
+    let first = rows.first().ok_or_else(|| not_found(id))?;
+    let row = groups::Model::from_query_result(first, "")?;
+    let mut values = Vec::new();
+    for r in &rows {
+        let key: Option<String> = r.try_get("", "cv_key")?;
+        if let Some(key) = key {
+            let ordinal: i32 = r.try_get("", "cv_ordinal")?;
+            let json: String = r.try_get("", "cv_json")?;
+            values.push((row.id.clone(), key, i64::from(ordinal), json));
+        }
+    }
+    let ext = schemas::from_rows(conn, tenant, ResourceType::Group, values).await?.remove(&row.id);
+    Ok((row, ext))
+}
+
+/// The Group for a row: members loaded only when asked for and the group
+/// is small enough.
+async fn respond<C: ConnectionTrait>(
+    conn: &C,
+    tenant: &TenantId,
+    row: groups::Model,
+    ext: Option<prost_types::Struct>,
     include_members: bool,
 ) -> Result<Group> {
-    let row = groups::Entity::find_in(tenant)
-        .filter(groups::Column::Id.eq(id.as_str()))
-        .one(conn)
-        .await?
-        .ok_or_else(|| not_found(id))?;
-    let members = if include_members && row.member_count <= MAX_INLINE_MEMBERS {
-        members_of(conn, tenant, id.as_str(), None).await?
+    let members = if include_members && row.member_count <= MAX_INLINE_MEMBERS && row.member_count > 0 {
+        members_of(conn, tenant, &row.id, None).await?
     } else {
         Vec::new()
     };
-    let ext = schemas::read(conn, tenant, ResourceType::Group, std::slice::from_ref(&row.id)).await?.remove(&row.id);
     Ok(to_proto(row, members, ext))
-}
-
-/// Members of a group with their display names, ordered by member id;
-/// `page` = (offset, limit).
-async fn members_of<C: ConnectionTrait>(
-    conn: &C,
-    tenant: &TenantId,
-    group: &str,
-    page: Option<(u64, u64)>,
-) -> Result<Vec<Member>> {
-    super::memberships::of_group(conn, tenant, group, page).await
 }
 
 fn to_proto(row: groups::Model, members: Vec<Member>, extensions: Option<prost_types::Struct>) -> Group {

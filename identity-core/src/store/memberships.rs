@@ -3,14 +3,12 @@
 //! one `group_members` row plus the group's version and member count, so
 //! its cost does not depend on the size of the group.
 
-use proto::v1::{Member, MemberType, Membership};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityName, EntityTrait, PaginatorTrait, QueryFilter, SqlErr,
-};
+use proto::v1::Membership;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityName, PaginatorTrait, QueryFilter};
 
-use super::entities::{group_members, groups, users};
-use super::groups::{check_exist, count_members};
+use super::entities::{group_members, groups};
+use super::members::{self, rows, select};
 use super::scoped::Scoped;
 use super::{Store, in_tx, time};
 use crate::domain::{MemberKind, MemberRef, ResourceId, TenantId};
@@ -33,21 +31,11 @@ pub async fn create(store: &Store, tenant: &TenantId, group: &ResourceId, member
             if bumped == 0 {
                 return Err(Error::invalid("group.value", format!("group {} does not exist", group.as_str())));
             }
-            check_exist(txn, &tenant, &group, &[&member]).await?;
-            group_members::Entity::insert(group_members::ActiveModel {
-                tenant_id: Set(tenant.as_str().to_owned()),
-                group_id: Set(group.as_str().to_owned()),
-                member_id: Set(member.id.as_str().to_owned()),
-                member_type: Set(member.kind.as_str().to_owned()),
-                created_us: Set(time::now_us()),
-            })
-            .exec_without_returning(txn)
-            .await
-            .map_err(|e| match e.sql_err() {
-                Some(SqlErr::UniqueConstraintViolation(_)) => Error::Uniqueness { field: "membership" },
-                _ => Error::Database(e),
-            })?;
-            count_members(txn, &tenant, &group, 1).await?;
+            let added = members::add(txn, &tenant, &group, std::slice::from_ref(&member), time::now_us()).await?;
+            if added == 0 {
+                return Err(Error::Uniqueness { field: "membership" });
+            }
+            members::count(txn, &tenant, &group, 1).await?;
             one(txn, &tenant, &group, &member.id).await
         })
     })
@@ -99,24 +87,6 @@ pub async fn list(
     Ok((rows(store.conn(), &stmt).await?, total))
 }
 
-/// A group's direct members (userName or displayName as `display`), by
-/// member id; `page` = (offset, limit).
-pub(super) async fn of_group<C: ConnectionTrait>(
-    conn: &C,
-    tenant: &TenantId,
-    group: &str,
-    page: Option<(u64, u64)>,
-) -> Result<Vec<Member>> {
-    let gm = Alias::new(group_members::Entity.table_name());
-    let mut stmt = select(tenant);
-    stmt.and_where(Expr::col((gm.clone(), group_members::Column::GroupId)).eq(group))
-        .order_by((gm, group_members::Column::MemberId), sea_orm::Order::Asc);
-    if let Some((offset, limit)) = page {
-        stmt.offset(offset).limit(limit);
-    }
-    Ok(rows(conn, &stmt).await?.into_iter().filter_map(|m| m.member).collect())
-}
-
 /// Removes `member` from `group`; NOT_FOUND when it is not a member.
 pub async fn delete(store: &Store, tenant: &TenantId, group: &ResourceId, member: &ResourceId) -> Result<()> {
     in_tx(store, |txn| {
@@ -131,7 +101,7 @@ pub async fn delete(store: &Store, tenant: &TenantId, group: &ResourceId, member
                 return Err(not_found(&group, &member));
             }
             bump(txn, &tenant, &group).await?;
-            count_members(txn, &tenant, &group, -1).await
+            members::count(txn, &tenant, &group, -1).await
         })
     })
     .await
@@ -163,77 +133,4 @@ async fn one<C: ConnectionTrait>(
     stmt.and_where(Expr::col((gm.clone(), group_members::Column::GroupId)).eq(group.as_str()))
         .and_where(Expr::col((gm, group_members::Column::MemberId)).eq(member.as_str()));
     rows(conn, &stmt).await?.pop().ok_or_else(|| not_found(group, member))
-}
-
-/// Memberships with the group's displayName and the member's userName or
-/// displayName.
-fn select(tenant: &TenantId) -> SelectStatement {
-    let gm = Alias::new(group_members::Entity.table_name());
-    let g = Alias::new("the_group");
-    let u = Alias::new("member_user");
-    let mg = Alias::new("member_group");
-    let on = |t: &Alias, col_t: groups::Column, col_gm: group_members::Column| {
-        Expr::col((t.clone(), groups::Column::TenantId))
-            .equals((gm.clone(), group_members::Column::TenantId))
-            .and(Expr::col((t.clone(), col_t)).equals((gm.clone(), col_gm)))
-    };
-    Query::select()
-        .column((gm.clone(), group_members::Column::GroupId))
-        .expr(Expr::col((g.clone(), groups::Column::DisplayName)))
-        .column((gm.clone(), group_members::Column::MemberId))
-        .column((gm.clone(), group_members::Column::MemberType))
-        .expr(Expr::col((u.clone(), users::Column::UserName)))
-        .expr(Expr::col((mg.clone(), groups::Column::DisplayName)))
-        .column((gm.clone(), group_members::Column::CreatedUs))
-        .from(gm.clone())
-        .join_as(
-            sea_orm::JoinType::InnerJoin,
-            groups::Entity,
-            g.clone(),
-            on(&g, groups::Column::Id, group_members::Column::GroupId),
-        )
-        .join_as(
-            sea_orm::JoinType::LeftJoin,
-            users::Entity,
-            u.clone(),
-            Expr::col((u.clone(), users::Column::TenantId))
-                .equals((gm.clone(), group_members::Column::TenantId))
-                .and(Expr::col((u.clone(), users::Column::Id)).equals((gm.clone(), group_members::Column::MemberId))),
-        )
-        .join_as(
-            sea_orm::JoinType::LeftJoin,
-            groups::Entity,
-            mg.clone(),
-            on(&mg, groups::Column::Id, group_members::Column::MemberId),
-        )
-        .and_where(Expr::col((gm, group_members::Column::TenantId)).eq(tenant.as_str()))
-        .to_owned()
-}
-
-async fn rows<C: ConnectionTrait>(conn: &C, stmt: &SelectStatement) -> Result<Vec<Membership>> {
-    let mut out = Vec::new();
-    for row in conn.query_all(stmt).await? {
-        let group_id: String = row.try_get_by_index(0)?;
-        let group_display: Option<String> = row.try_get_by_index(1)?;
-        let member_id: String = row.try_get_by_index(2)?;
-        let kind: String = row.try_get_by_index(3)?;
-        let user_name: Option<String> = row.try_get_by_index(4)?;
-        let member_group: Option<String> = row.try_get_by_index(5)?;
-        let created: i64 = row.try_get_by_index(6)?;
-        let r#type = match MemberKind::from_db(&kind) {
-            MemberKind::User => MemberType::User,
-            MemberKind::Group => MemberType::Group,
-        };
-        out.push(Membership {
-            group_id,
-            group_display: group_display.unwrap_or_default(),
-            member: Some(Member {
-                value: member_id,
-                display: user_name.or(member_group).unwrap_or_default(),
-                r#type: r#type as i32,
-            }),
-            created: Some(time::to_proto(created)),
-        });
-    }
-    Ok(out)
 }

@@ -7,6 +7,7 @@ mod counters;
 mod entities;
 mod filter;
 pub mod groups;
+mod members;
 pub mod memberships;
 mod nesting;
 mod paging;

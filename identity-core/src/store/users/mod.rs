@@ -201,7 +201,7 @@ pub async fn delete(store: &Store, tenant: &TenantId, id: &ResourceId, expected:
                 return Err(not_found(&id));
             }
             counters::add(txn, &tenant, counters::USERS, -1).await?;
-            super::groups::forget_member(txn, &tenant, &id).await?;
+            super::members::forget_member(txn, &tenant, &id).await?;
             schemas::forget(txn, &tenant, id.as_str()).await?;
             user_values::Entity::delete_in(&tenant)
                 .filter(user_values::Column::UserId.eq(id.as_str()))

@@ -30,6 +30,12 @@ pub enum Error {
     InvalidPageToken,
     #[error("the page token has expired; start the listing again")]
     ExpiredPageToken,
+    /// RFC 7644 §3.4.2.2 `tooMany`: counting the matches would cost more
+    /// than the server is willing to spend.
+    #[error(
+        "the filter matches more than {limit} resources; narrow it, or page with a cursor (RFC 9865), which does not count"
+    )]
+    TooMany { limit: u64 },
     #[error("internal error: {0}")]
     Internal(&'static str),
     #[error("the resource is being changed concurrently; retry")]
@@ -76,6 +82,7 @@ impl Error {
             }
             Self::InvalidPageToken => (Code::InvalidArgument, ErrorReason::InvalidPageToken, vec![]),
             Self::ExpiredPageToken => (Code::InvalidArgument, ErrorReason::ExpiredPageToken, vec![]),
+            Self::TooMany { .. } => (Code::InvalidArgument, ErrorReason::TooManyMatches, vec![]),
             Self::Internal(_) => (Code::Internal, ErrorReason::Unspecified, vec![]),
             Self::Conflict => (Code::Aborted, ErrorReason::Unspecified, vec![]),
             Self::Database(_) => (Code::Internal, ErrorReason::Unspecified, vec![]),

@@ -132,6 +132,7 @@ impl From<tonic::Status> for ScimError {
             (Code::InvalidArgument, "INVALID_FILTER") => Self::bad_request(ScimType::InvalidFilter, message),
             (Code::InvalidArgument, "INVALID_PAGE_TOKEN") => Self::bad_request(ScimType::InvalidCursor, message),
             (Code::InvalidArgument, "EXPIRED_PAGE_TOKEN") => Self::bad_request(ScimType::ExpiredCursor, message),
+            (Code::InvalidArgument, "TOO_MANY_MATCHES") => Self::bad_request(ScimType::TooMany, message),
             (Code::InvalidArgument, _) => Self::invalid_value(message),
             (Code::Aborted, "VERSION_MISMATCH") | (Code::FailedPrecondition, _) => Self::new(
                 StatusCode::PRECONDITION_FAILED,

@@ -22,7 +22,9 @@ async fn counts(app: &TestApp, gid: &str) -> (u64, u64) {
         .into_inner();
     let page = PageRequest { offset: 0, page_size: 1000, page_token: None };
     let listed = groups
-        .list_group_members(app.grpc(&app.token, ListGroupMembersRequest { group_id: gid.to_owned(), page: Some(page) }))
+        .list_group_members(
+            app.grpc(&app.token, ListGroupMembersRequest { group_id: gid.to_owned(), page: Some(page) }),
+        )
         .await
         .unwrap()
         .into_inner();
@@ -57,20 +59,23 @@ e2e!(re_adding_a_member_does_not_count_it_again, |app| {
 
 e2e!(putting_the_same_members_again_keeps_the_count, |app| {
     let ann = app.create_user("ann@x.com").await;
-    let created = app
-        .post("/Groups", json!({"schemas": [GROUP], "displayName": "Ops", "members": [{"value": ann}]}))
-        .await;
+    let created =
+        app.post("/Groups", json!({"schemas": [GROUP], "displayName": "Ops", "members": [{"value": ann}]})).await;
     assert_eq!(created.status, StatusCode::CREATED);
     let gid = created.body["id"].as_str().unwrap().to_owned();
     for _ in 0..2 {
         let put = app
-            .put(&format!("/Groups/{gid}"), json!({"schemas": [GROUP], "displayName": "Ops", "members": [{"value": ann}]}))
+            .put(
+                &format!("/Groups/{gid}"),
+                json!({"schemas": [GROUP], "displayName": "Ops", "members": [{"value": ann}]}),
+            )
             .await;
         assert_eq!(put.status, StatusCode::OK, "{}", put.body);
     }
     assert_eq!(counts(&app, &gid).await, (1, 1));
     // "Push now" with the same list, as a PATCH replace.
-    let replace = json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "members", "value": [{"value": ann}]}]});
+    let replace =
+        json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "members", "value": [{"value": ann}]}]});
     assert_eq!(app.patch(&format!("/Groups/{gid}"), replace).await.status, StatusCode::NO_CONTENT);
     assert_eq!(counts(&app, &gid).await, (1, 1));
 });

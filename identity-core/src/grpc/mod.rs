@@ -17,12 +17,7 @@ use tonic::service::Routes;
 
 use crate::domain::{TenantId, parse_version};
 use crate::error::{Error, Result};
-use crate::store::{Store, tenants as tenant_store};
-
-/// Largest page a List call returns; larger requests are clamped.
-pub const MAX_PAGE_SIZE: u32 = 1000;
-/// Page size when the caller sends none.
-pub const DEFAULT_PAGE_SIZE: u32 = 100;
+use crate::store::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Store, tenants as tenant_store};
 
 /// Every identity.v1 service, ready to serve.
 pub fn routes(store: Store) -> Routes {

@@ -29,7 +29,7 @@ use tokio::sync::OnceCell;
 
 use crate::error::{Error, Result};
 
-pub use paging::{ListRequest, Listed};
+pub use paging::{DEFAULT_PAGE_SIZE, ListRequest, Listed, MAX_PAGE_SIZE};
 pub use retry::in_tx;
 pub use time::to_proto as timestamp;
 
@@ -52,6 +52,8 @@ pub struct Store {
     stats: Arc<stats::Stats>,
     /// Token -> tenant, briefly (see [`auth_cache`]).
     auth: Arc<auth_cache::AuthCache>,
+    /// Where recent index pages ended (see [`paging::Boundaries`]).
+    boundaries: Arc<paging::Boundaries>,
 }
 
 impl Store {
@@ -82,6 +84,7 @@ impl Store {
             db,
             stats,
             auth: Arc::new(auth_cache::AuthCache::default()),
+            boundaries: Arc::new(paging::Boundaries::default()),
             cursor_key: Arc::new(OnceCell::new()),
             cursor_ttl: DEFAULT_CURSOR_TTL,
             sqlite_writer: Arc::new(tokio::sync::Mutex::new(())),
@@ -146,6 +149,10 @@ impl Store {
 
     pub(crate) fn stats(&self) -> &stats::Stats {
         &self.stats
+    }
+
+    pub(crate) fn boundaries(&self) -> &paging::Boundaries {
+        &self.boundaries
     }
 
     pub(crate) fn auth_cache(&self) -> &auth_cache::AuthCache {

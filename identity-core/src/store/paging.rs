@@ -13,13 +13,29 @@ use prost::Message;
 use proto::v1::{Filter, PageRequest, Sort};
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select};
+
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Instant;
 
 use super::Store;
 use super::filter::{self, KeyKind, Resource};
 use crate::domain::TenantId;
 use crate::error::{Error, Result};
-use crate::grpc::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+
+/// Largest page a List call returns; larger requests are clamped.
+pub const MAX_PAGE_SIZE: u32 = 1000;
+/// Page size when the caller sends none.
+pub const DEFAULT_PAGE_SIZE: u32 = 100;
+/// Most matches a filtered index-paged list counts for `totalResults`;
+/// beyond it the list is refused with TOO_MANY_MATCHES (RFC 7644 `tooMany`)
+/// instead of scanning without bound. Cursor paging never counts.
+pub const MAX_COUNTED: u64 = 100_000;
+/// How long a page boundary is remembered for the next page of a walk.
+const BOUNDARY_TTL: std::time::Duration = std::time::Duration::from_secs(600);
+/// Most page boundaries remembered at once.
+const BOUNDARY_CAPACITY: usize = 10_000;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -41,9 +57,15 @@ pub struct Listed<T> {
 }
 
 /// Runs a list of `E` rows for `resource`: the filter compiled to SQL
-/// (with the tenant's extension schemas when it names them), the matches
-/// counted, then one page in the plan's order; returns the page, the total
-/// and the next page's token.
+/// (with the tenant's extension schemas when it names them), one page in
+/// the plan's order, and the total where index paging needs one:
+/// - unfiltered: the tenant's counter ([`super::counters`]), never a scan;
+/// - a page that is not full tells the total itself (no `COUNT`);
+/// - otherwise a `COUNT` bounded by [`MAX_COUNTED`].
+///
+/// An index page that continues a walk (`startIndex` 1, 101, 201, … with
+/// the same filter and sort) seeks from where the previous page ended
+/// instead of skipping rows with `OFFSET`: every page costs the same.
 pub async fn page<E>(
     store: &Store,
     tenant: &TenantId,
@@ -56,7 +78,7 @@ where
     E: EntityTrait + super::scoped::Scoped,
     E::Model: Send + Sync,
 {
-    let plan = ListPlan::new(store, tenant, resource, req.filter, req.sort, req.page).await?;
+    let mut plan = ListPlan::new(store, tenant, resource, req.filter, req.sort, req.page).await?;
     let mut query = E::find_in(tenant);
     if let Some(f) = req.filter {
         let rt = match resource {
@@ -70,31 +92,94 @@ where
         };
         query = query.filter(filter::compile(resource, tenant, &custom, f)?);
     }
-    // Index paging answers totalResults; cursor paging does not count (RFC
-    // 9865), so each page costs the page alone, whatever the table's size.
-    let total = match plan.mode {
-        Mode::Index { .. } => Some(query.clone().count(store.conn()).await?),
-        Mode::Cursor { .. } => None,
+    let counter = match resource {
+        Resource::User => super::counters::USERS,
+        Resource::Group => super::counters::GROUPS,
     };
-    if plan.is_empty(total.unwrap_or(u64::MAX)) {
-        return Ok(Listed { items: Vec::new(), total, next_token: String::new() });
+    let Mode::Index { offset, limit, .. } = plan.mode else {
+        // Cursor paging does not count (RFC 9865): each page costs the
+        // page alone, whatever the table's size.
+        if plan.is_empty() {
+            return Ok(Listed { items: Vec::new(), total: None, next_token: String::new() });
+        }
+        let rows = plan.apply(query, id).all(store.conn()).await?;
+        let (items, next_token) = plan.finish(store.conn(), store, tenant, rows, id_of).await?;
+        return Ok(Listed { items, total: None, next_token });
+    };
+    let count = |query: Select<E>| async move {
+        if req.filter.is_none() {
+            return super::counters::total(store.conn(), tenant, counter).await;
+        }
+        let n = query.limit(MAX_COUNTED + 1).count(store.conn()).await?;
+        if n > MAX_COUNTED {
+            return Err(Error::TooMany { limit: MAX_COUNTED });
+        }
+        Ok(n)
+    };
+    if limit == 0 {
+        return Ok(Listed { items: Vec::new(), total: Some(count(query).await?), next_token: String::new() });
     }
-    let rows = plan.apply(query, id).all(store.conn()).await?;
-    let (items, next_token) = plan.finish(store.conn(), store, tenant, rows, id_of).await?;
-    Ok(Listed { items, total, next_token })
+    if let Some(pos) = store.boundaries().get(tenant, &plan.fingerprint, offset) {
+        plan.mode = Mode::Index { offset, limit, after: Some(pos) };
+    }
+    let rows = plan.apply(query.clone(), id).all(store.conn()).await?;
+    let got = u64::try_from(rows.len()).unwrap_or(u64::MAX);
+    let total = if req.filter.is_some() && got < limit && (got > 0 || offset == 0) {
+        offset + got
+    } else {
+        count(query).await?
+    };
+    if got == limit
+        && let Some(last) = rows.last()
+    {
+        let id = id_of(last).to_owned();
+        let key = match &plan.ordering.key {
+            None => None,
+            Some((expr, kind)) => Some(plan.read_key(store.conn(), tenant, &id, expr, *kind).await?),
+        };
+        store.boundaries().put(tenant, plan.fingerprint, offset + got, Position { key, id });
+    }
+    Ok(Listed { items: rows, total: Some(total), next_token: String::new() })
+}
+
+/// Where recent index pages ended, per (tenant, query, offset): the next
+/// page of a walk starts there with a keyset condition instead of an
+/// `OFFSET`. Per process (a replica that never saw the previous page falls
+/// back to `OFFSET`: slower, same rows), bounded in size and age.
+#[derive(Debug, Default)]
+pub struct Boundaries {
+    entries: Mutex<HashMap<(String, [u8; 32], u64), (Position, Instant)>>,
+}
+
+impl Boundaries {
+    fn get(&self, tenant: &TenantId, fingerprint: &[u8; 32], offset: u64) -> Option<Position> {
+        if offset == 0 {
+            return None;
+        }
+        let entries = self.entries.lock().ok()?;
+        let (pos, at) = entries.get(&(tenant.as_str().to_owned(), *fingerprint, offset))?;
+        (at.elapsed() < BOUNDARY_TTL).then(|| pos.clone())
+    }
+
+    fn put(&self, tenant: &TenantId, fingerprint: [u8; 32], offset: u64, pos: Position) {
+        let Ok(mut entries) = self.entries.lock() else { return };
+        if entries.len() >= BOUNDARY_CAPACITY {
+            entries.retain(|_, (_, at)| at.elapsed() < BOUNDARY_TTL);
+            if entries.len() >= BOUNDARY_CAPACITY {
+                entries.clear();
+            }
+        }
+        entries.insert((tenant.as_str().to_owned(), fingerprint, offset), (pos, Instant::now()));
+    }
 }
 
 /// How one list request pages.
 pub enum Mode {
-    Index {
-        offset: u64,
-        limit: u64,
-    },
+    /// `after`: where the page before ended, when a walk remembered it
+    /// (the page then seeks instead of skipping `offset` rows).
+    Index { offset: u64, limit: u64, after: Option<Position> },
     /// `after`: where the previous page ended (None: first page).
-    Cursor {
-        after: Option<Position>,
-        limit: u64,
-    },
+    Cursor { after: Option<Position>, limit: u64 },
 }
 
 /// The sort order of a list request, compiled.
@@ -125,7 +210,7 @@ pub struct Position {
 pub struct ListPlan {
     pub ordering: Ordering,
     pub mode: Mode,
-    fingerprint: [u8; 32],
+    pub fingerprint: [u8; 32],
     resource: Resource,
 }
 
@@ -155,8 +240,8 @@ impl ListPlan {
                 };
                 Mode::Cursor { after, limit: limit(page) }
             }
-            Some(p) => Mode::Index { offset: p.offset, limit: limit(page) },
-            None => Mode::Index { offset: 0, limit: limit(None) },
+            Some(p) => Mode::Index { offset: p.offset, limit: limit(page), after: None },
+            None => Mode::Index { offset: 0, limit: limit(None), after: None },
         };
         Ok(Self { ordering, mode, fingerprint, resource })
     }
@@ -167,7 +252,7 @@ impl ListPlan {
         let table = Alias::new(self.resource.table());
         let id_expr = Expr::col((table, Alias::new("id")));
         let dir = if self.ordering.descending { Order::Desc } else { Order::Asc };
-        if let Mode::Cursor { after: Some(pos), .. } = &self.mode {
+        if let Mode::Cursor { after: Some(pos), .. } | Mode::Index { after: Some(pos), .. } = &self.mode {
             select = select.filter(self.ordering.after(pos, id_expr));
         }
         if let Some((expr, _)) = &self.ordering.key {
@@ -175,17 +260,16 @@ impl ListPlan {
         }
         select = select.order_by_asc(id);
         match &self.mode {
-            Mode::Index { offset, limit } => select.offset(*offset).limit(*limit),
+            Mode::Index { after: Some(_), limit, .. } => select.limit(*limit),
+            Mode::Index { offset, limit, .. } => select.offset(*offset).limit(*limit),
             Mode::Cursor { limit, .. } => select.limit(limit + 1),
         }
     }
 
-    /// Whether nothing can be on the page (index paging past the end, or a
-    /// zero page size).
-    pub fn is_empty(&self, total: u64) -> bool {
+    /// Whether nothing can be on the page (a zero page size).
+    pub fn is_empty(&self) -> bool {
         match self.mode {
-            Mode::Index { offset, limit } => limit == 0 || offset >= total,
-            Mode::Cursor { limit, .. } => limit == 0,
+            Mode::Index { limit, .. } | Mode::Cursor { limit, .. } => limit == 0,
         }
     }
 

@@ -59,20 +59,14 @@ impl UserService for Users {
         let UpdateUserRequest { id, user, update_mask, expected_version: v } = req.into_inner();
         let id = ResourceId::parse(KIND, &id)?;
         let from = user.unwrap_or_default();
-        let paths = update_mask.map(|m| m.paths).unwrap_or_default();
-        for p in &paths {
-            if !FIELDS.contains(&p.as_str()) {
-                return Err(Error::invalid("update_mask", format!("unknown User field {p:?}")).into());
-            }
-        }
+        let mask = update_mask
+            .map(|m| m.paths)
+            .unwrap_or_default()
+            .iter()
+            .map(|p| store::Field::parse(p))
+            .collect::<Result<Vec<_>>>()?;
         let expected = expected_version(v.as_deref())?;
-        let updated = store::modify(&self.store, &tenant, &id, expected, move |mut current| {
-            for p in &paths {
-                merge(&mut current, &from, p);
-            }
-            ValidUser::parse(current)
-        })
-        .await?;
+        let updated = store::update(&self.store, &tenant, &id, expected, mask, from).await?;
         Ok(Response::new(updated))
     }
 
@@ -97,76 +91,5 @@ impl UserService for Users {
         let id = ResourceId::parse(KIND, &id)?;
         store::delete(&self.store, &tenant, &id, expected_version(v.as_deref())?).await?;
         Ok(Response::new(DeleteUserResponse {}))
-    }
-}
-
-/// The User fields an update mask may name.
-const FIELDS: &[&str] = &[
-    "external_id",
-    "user_name",
-    "name",
-    "display_name",
-    "nick_name",
-    "profile_url",
-    "title",
-    "user_type",
-    "preferred_language",
-    "locale",
-    "timezone",
-    "active",
-    "emails",
-    "phone_numbers",
-    "ims",
-    "photos",
-    "addresses",
-    "entitlements",
-    "roles",
-    "x509_certificates",
-    "enterprise",
-    "extensions",
-];
-
-/// Copies field `path` (one of [`FIELDS`]) from `from` into `to`.
-fn merge(to: &mut User, from: &User, path: &str) {
-    let f = from.clone();
-    match path {
-        "external_id" => to.external_id = f.external_id,
-        "user_name" => to.user_name = f.user_name,
-        "name" => to.name = f.name,
-        "display_name" => to.display_name = f.display_name,
-        "nick_name" => to.nick_name = f.nick_name,
-        "profile_url" => to.profile_url = f.profile_url,
-        "title" => to.title = f.title,
-        "user_type" => to.user_type = f.user_type,
-        "preferred_language" => to.preferred_language = f.preferred_language,
-        "locale" => to.locale = f.locale,
-        "timezone" => to.timezone = f.timezone,
-        "active" => to.active = f.active,
-        "emails" => to.emails = f.emails,
-        "phone_numbers" => to.phone_numbers = f.phone_numbers,
-        "ims" => to.ims = f.ims,
-        "photos" => to.photos = f.photos,
-        "addresses" => to.addresses = f.addresses,
-        "entitlements" => to.entitlements = f.entitlements,
-        "roles" => to.roles = f.roles,
-        "x509_certificates" => to.x509_certificates = f.x509_certificates,
-        "enterprise" => to.enterprise = f.enterprise,
-        "extensions" => to.extensions = f.extensions,
-        _ => {}
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_mask_field_is_merged() {
-        let from = User { active: Some(true), user_name: "a".into(), title: Some("t".into()), ..Default::default() };
-        let mut to = User::default();
-        for f in FIELDS {
-            merge(&mut to, &from, f);
-        }
-        assert_eq!(to, from);
     }
 }

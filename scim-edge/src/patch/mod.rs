@@ -10,6 +10,7 @@
 pub mod doc;
 pub mod group;
 mod select;
+pub mod user;
 
 use serde_json::Value;
 

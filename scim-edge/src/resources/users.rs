@@ -4,8 +4,11 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use proto::v1::{CreateUserRequest, DeleteUserRequest, GetUserRequest, ListUsersRequest, ReplaceUserRequest, User};
-use serde_json::Value;
+use prost_types::FieldMask;
+use proto::v1::{
+    CreateUserRequest, DeleteUserRequest, GetUserRequest, ListUsersRequest, ReplaceUserRequest, UpdateUserRequest, User,
+};
+use serde_json::{Value, json};
 use tonic::Code;
 
 use super::{QueryPairs, conditional, if_match, paged_response};
@@ -16,7 +19,7 @@ use crate::patch;
 use crate::projection::Projection;
 use crate::query::{ListParams, ListQuery};
 use crate::response::Scim;
-use crate::schema::ResourceKind;
+use crate::schema::{ResourceKind, USER_SCHEMA};
 use crate::state::AppState;
 use crate::strict;
 
@@ -94,9 +97,12 @@ pub async fn replace(
     Ok(Scim::resource(render(&updated, &ctx, &p), false))
 }
 
-/// PATCH /Users/{id}: read, apply every operation to the SCIM document,
-/// write it back at the version read. Without If-Match a concurrent change
-/// makes it start over (up to a few times); with If-Match it is a 412.
+/// PATCH /Users/{id} (RFC 7644 §3.5.2): the PatchOp becomes one
+/// UpdateUser naming only the fields it touches (see [`patch::user`]).
+/// Operations that need nothing stored are applied to an empty document and
+/// sent at once; the others are applied to the stored user, written back at
+/// the version read: without If-Match a concurrent change makes it start
+/// over (up to a few times), with If-Match it is a 412.
 pub async fn update(
     State(s): State<AppState>,
     ctx: Ctx,
@@ -107,10 +113,11 @@ pub async fn update(
 ) -> ScimResult<Scim> {
     let p = projection(&q, &ctx)?;
     let ops = patch::parse(&body)?;
-    let mode = ctx.mode();
-    if mode.is_strict() {
+    let strict = ctx.mode().is_strict();
+    if strict {
         strict::check_patch(ctx.scope(KIND), &ops)?;
     }
+    let plan = patch::user::plan(ctx.scope(KIND), &ops, strict);
     let wanted = if_match(&headers);
     let mut client = s.users.clone();
     for attempt in 0..PATCH_ATTEMPTS {
@@ -118,28 +125,39 @@ pub async fn update(
             // Spread the retries of writers that collided.
             tokio::time::sleep(std::time::Duration::from_millis(attempt * 3 + u64::from(std::process::id() % 3))).await;
         }
-        let current = client.get_user(ctx.req(GetUserRequest { id: id.clone() })).await?.into_inner();
-        let version = current.meta.as_ref().map(|m| m.version.clone()).unwrap_or_default();
-        if wanted.as_ref().is_some_and(|w| *w != version) {
-            return Err(ScimError::new(
-                StatusCode::PRECONDITION_FAILED,
-                None,
-                "the resource has changed since the given ETag (If-Match)",
-            ));
-        }
-        let mut doc = to_scim(&current, &ctx.base);
-        patch::doc::apply(ctx.scope(KIND), &mut doc, &ops, mode.is_strict())?;
+        let (mut doc, expected) = if plan.needs_current {
+            let current = client.get_user(ctx.req(GetUserRequest { id: id.clone() })).await?.into_inner();
+            let version = current.meta.as_ref().map(|m| m.version.clone()).unwrap_or_default();
+            if wanted.as_ref().is_some_and(|w| *w != version) {
+                return Err(precondition_failed());
+            }
+            (to_scim(&current, &ctx.base), Some(version))
+        } else {
+            // Only the touched fields are sent; the placeholder userName is
+            // not among them unless an operation sets it.
+            (json!({"schemas": [USER_SCHEMA], "id": id, "userName": "-"}), wanted.clone())
+        };
+        patch::doc::apply(ctx.scope(KIND), &mut doc, &ops, strict)?;
         let IncomingUser { user, password: _ } = from_scim(ctx.scope(KIND), &doc)?;
-        let req = ReplaceUserRequest { id: id.clone(), user: Some(user), expected_version: Some(version) };
-        match client.replace_user(ctx.req(req)).await {
+        let req = UpdateUserRequest {
+            id: id.clone(),
+            user: Some(user),
+            update_mask: Some(FieldMask { paths: plan.mask.clone() }),
+            expected_version: expected,
+        };
+        match client.update_user(ctx.req(req)).await {
             Ok(updated) => {
                 return Ok(Scim::resource(render(&updated.into_inner(), &ctx, &p), false));
             }
-            Err(status) if status.code() == Code::Aborted && wanted.is_none() => continue,
+            Err(status) if status.code() == Code::Aborted && wanted.is_none() && plan.needs_current => continue,
             Err(status) => return Err(status.into()),
         }
     }
     Err(ScimError::new(StatusCode::CONFLICT, None, "the user kept changing concurrently; retry the request"))
+}
+
+fn precondition_failed() -> ScimError {
+    ScimError::new(StatusCode::PRECONDITION_FAILED, None, "the resource has changed since the given ETag (If-Match)")
 }
 
 /// DELETE /Users/{id}.

@@ -3,6 +3,9 @@
 
 mod read;
 pub(crate) mod rows;
+mod update;
+
+pub use update::{Field, update};
 
 use read::assemble;
 
@@ -116,32 +119,7 @@ pub async fn replace(
     user: ValidUser,
     expected: Option<i64>,
 ) -> Result<User> {
-    rewrite(store, tenant, id, expected, Rewrite::Whole(Box::new(user))).await
-}
-
-/// Read-modify-write in one transaction: `change` gets the stored user and
-/// returns its new state. The stored row is locked (MySQL) or the write
-/// conflicts (SQLite) so no concurrent change is lost; `expected` is the
-/// caller's optimistic version check.
-pub async fn modify<F>(
-    store: &Store,
-    tenant: &TenantId,
-    id: &ResourceId,
-    expected: Option<i64>,
-    change: F,
-) -> Result<User>
-where
-    F: Fn(User) -> Result<ValidUser> + Send + Sync + 'static,
-{
-    rewrite(store, tenant, id, expected, Rewrite::Merge(std::sync::Arc::new(change))).await
-}
-
-/// A user's new state: given whole (PUT: the stored user is not read), or
-/// derived from the stored one.
-#[derive(Clone)]
-enum Rewrite {
-    Whole(Box<ValidUser>),
-    Merge(std::sync::Arc<dyn Fn(User) -> Result<ValidUser> + Send + Sync>),
+    rewrite(store, tenant, id, expected, Box::new(user)).await
 }
 
 async fn rewrite(
@@ -149,20 +127,15 @@ async fn rewrite(
     tenant: &TenantId,
     id: &ResourceId,
     expected: Option<i64>,
-    how: Rewrite,
+    user: Box<ValidUser>,
 ) -> Result<User> {
     in_tx(store, |txn| {
-        let (tenant, id, how) = (tenant.clone(), id.clone(), how.clone());
+        let (tenant, id, user) = (tenant.clone(), id.clone(), user.clone());
         Box::pin(async move {
             let row = lock(txn, &tenant, &id).await?;
             check_version(expected, row.version)?;
             let (version, created) = (row.version, row.created_us);
-            let next = match &how {
-                Rewrite::Whole(user) => user.as_ref().clone(),
-                Rewrite::Merge(change) => {
-                    change(assemble(txn, &tenant, vec![row]).await?.pop().ok_or_else(|| not_found(&id))?)?
-                }
-            };
+            let next = user.as_ref().clone();
             let new_row = rows::user_row(tenant.as_str(), id.as_str(), &next, version + 1, created, time::now_us());
             let updated = users::Entity::update_in(&tenant)
                 .set(new_row)
@@ -215,7 +188,7 @@ pub async fn delete(store: &Store, tenant: &TenantId, id: &ResourceId, expected:
 
 /// Reads a row for update: locked until the transaction ends on MySQL
 /// (SQLite serialises writers anyway).
-async fn lock(txn: &DatabaseTransaction, tenant: &TenantId, id: &ResourceId) -> Result<users::Model> {
+pub(super) async fn lock(txn: &DatabaseTransaction, tenant: &TenantId, id: &ResourceId) -> Result<users::Model> {
     users::Entity::find_in(tenant)
         .filter(users::Column::Id.eq(id.as_str()))
         .lock_exclusive()
@@ -229,7 +202,7 @@ fn not_found(id: &ResourceId) -> Error {
 }
 
 /// The only unique key a user write can break (the id is ours) is userName.
-fn unique_user_name(e: sea_orm::DbErr) -> Error {
+pub(super) fn unique_user_name(e: sea_orm::DbErr) -> Error {
     match e.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(_)) => Error::Uniqueness { field: "userName" },
         _ => Error::Database(e),
@@ -238,7 +211,7 @@ fn unique_user_name(e: sea_orm::DbErr) -> Error {
 
 /// Inserts the user's multi-valued rows (bounded multi-row INSERTs);
 /// returns them.
-async fn insert_values(
+pub(super) async fn insert_values(
     txn: &DatabaseTransaction,
     tenant: &str,
     id: &str,

@@ -15,6 +15,7 @@ mod grpc;
 mod member_counts;
 mod query;
 mod query_paging;
+mod statement_budget;
 mod strict;
 mod users;
 mod users_filter;

@@ -147,6 +147,17 @@ impl Store {
         self.stats.statements()
     }
 
+    /// Starts (or stops) keeping the text of every statement sent, for
+    /// tests that check what a request writes; see [`Store::recorded`].
+    pub fn record_statements(&self, on: bool) {
+        self.stats.record(on);
+    }
+
+    /// The statements sent since [`Store::record_statements`] (at most 256).
+    pub fn recorded(&self) -> Vec<String> {
+        self.stats.recorded()
+    }
+
     pub(crate) fn stats(&self) -> &stats::Stats {
         &self.stats
     }

@@ -3,13 +3,19 @@
 //! and ROLLBACK of each transaction (see [`super::retry`]). Per store, so
 //! two stores in one process (tests) never mix their counts.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Most statement texts kept while recording.
+const LOG_CAPACITY: usize = 256;
 
 /// Counters shared by every clone of a store.
 #[derive(Debug, Default)]
 pub struct Stats {
     statements: AtomicU64,
+    /// While set, the text of each statement is kept (tests read it).
+    recording: AtomicBool,
+    log: Mutex<Vec<String>>,
 }
 
 impl Stats {
@@ -22,9 +28,34 @@ impl Stats {
     pub fn statements(&self) -> u64 {
         self.statements.load(Ordering::Relaxed)
     }
+
+    /// Starts (clearing the log) or stops keeping statement texts.
+    pub fn record(&self, on: bool) {
+        if let Ok(mut log) = self.log.lock() {
+            log.clear();
+        }
+        self.recording.store(on, Ordering::Relaxed);
+    }
+
+    /// The statements kept since [`Stats::record`] (SQL, then values).
+    pub fn recorded(&self) -> Vec<String> {
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    fn keep(&self, stmt: &sea_orm::Statement) {
+        if self.recording.load(Ordering::Relaxed)
+            && let Ok(mut log) = self.log.lock()
+            && log.len() < LOG_CAPACITY
+        {
+            log.push(format!("{} {:?}", stmt.sql, stmt.values));
+        }
+    }
 }
 
 /// The callback SeaORM calls after each statement.
 pub fn callback(stats: Arc<Stats>) -> impl Fn(&sea_orm::metric::Info<'_>) + Send + Sync + 'static {
-    move |_info| stats.statement()
+    move |info| {
+        stats.statement();
+        stats.keep(info.statement);
+    }
 }

@@ -17,6 +17,7 @@ use crate::error::ScimError;
 use crate::schema::{Registry, ResourceKind, Scope};
 use crate::state::AppState;
 use crate::strict::Mode;
+use crate::tenant_cache::Tenant;
 
 /// Who is calling: their bearer token (forwarded to identity-core, which
 /// resolves the tenant), their tenant's mode and schemas, and the base URL
@@ -27,49 +28,6 @@ pub struct Ctx {
     /// e.g. `https://app.example.com/scim/v2`, no trailing slash.
     pub base: String,
     tenant: Arc<Tenant>,
-}
-
-/// What the edge needs to know of the caller's tenant.
-#[derive(Debug)]
-pub struct Tenant {
-    mode: Mode,
-    registry: Registry,
-}
-
-/// Recently seen tenants, by the Authorization header that named them, for
-/// a few seconds: spares the WhoAmI call on most requests. It is no
-/// authority: identity-core checks the credential on every call anyway, so
-/// an entry only delays how soon a mode or schema change is seen (by at
-/// most the TTL). Bounded; cleared when full.
-#[derive(Debug)]
-pub struct TenantCache {
-    ttl: std::time::Duration,
-    entries: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, Arc<Tenant>)>>,
-}
-
-/// Most entries kept before the cache starts over.
-const TENANT_CACHE_MAX: usize = 10_000;
-
-impl TenantCache {
-    pub fn new(ttl: std::time::Duration) -> Self {
-        Self { ttl, entries: std::sync::Mutex::default() }
-    }
-
-    fn get(&self, key: &str) -> Option<Arc<Tenant>> {
-        let entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        entries.get(key).filter(|(at, _)| at.elapsed() < self.ttl).map(|(_, t)| t.clone())
-    }
-
-    fn put(&self, key: &str, tenant: Arc<Tenant>) {
-        if self.ttl.is_zero() {
-            return;
-        }
-        let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if entries.len() >= TENANT_CACHE_MAX {
-            entries.clear();
-        }
-        entries.insert(key.to_owned(), (std::time::Instant::now(), tenant));
-    }
 }
 
 impl Ctx {

@@ -20,6 +20,7 @@ pub mod response;
 pub mod schema;
 pub mod state;
 pub mod strict;
+pub mod tenant_cache;
 
 use std::future::Future;
 

@@ -10,7 +10,7 @@ use proto::v1::user_service_client::UserServiceClient;
 use tonic::transport::{Channel, Endpoint};
 
 use crate::config::Config;
-use crate::extract::TenantCache;
+use crate::tenant_cache::TenantCache;
 
 #[derive(Clone)]
 pub struct AppState {

@@ -8,9 +8,8 @@
 use serde_json::{Map, Value};
 
 use crate::error::{ScimError, ScimResult, ScimType};
-use crate::extract::Ctx;
 use crate::patch::{Op, Operation};
-use crate::schema::{self, AttrType, AttributeDef, ResourceKind, Scope};
+use crate::schema::{self, AttrType, AttributeDef, Scope};
 
 /// How strictly a tenant's requests are read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,9 +26,9 @@ impl Mode {
 
 /// For a strict tenant, checks a POST / PUT body ([`check_resource`]);
 /// lenient tenants pass.
-pub fn check_body(ctx: &Ctx, kind: ResourceKind, body: &Value) -> ScimResult<()> {
-    if ctx.mode().is_strict() {
-        check_resource(ctx.scope(kind), body)?;
+pub fn check_body(mode: Mode, scope: Scope<'_>, body: &Value) -> ScimResult<()> {
+    if mode.is_strict() {
+        check_resource(scope, body)?;
     }
     Ok(())
 }
@@ -144,6 +143,7 @@ pub fn check_patch(scope: Scope<'_>, ops: &[Operation]) -> ScimResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schema::ResourceKind;
     use serde_json::json;
 
     #[test]

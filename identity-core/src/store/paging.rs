@@ -148,8 +148,11 @@ where
 /// back to `OFFSET`: slower, same rows), bounded in size and age.
 #[derive(Debug, Default)]
 pub struct Boundaries {
-    entries: Mutex<HashMap<(String, [u8; 32], u64), (Position, Instant)>>,
+    entries: Mutex<HashMap<BoundaryKey, (Position, Instant)>>,
 }
+
+/// (tenant, query fingerprint, offset of the page that starts there).
+type BoundaryKey = (String, [u8; 32], u64);
 
 impl Boundaries {
     fn get(&self, tenant: &TenantId, fingerprint: &[u8; 32], offset: u64) -> Option<Position> {

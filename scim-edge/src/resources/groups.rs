@@ -36,7 +36,7 @@ fn render(g: &Group, ctx: &Ctx, p: &Projection) -> Value {
 /// POST /Groups.
 pub async fn create(State(s): State<AppState>, ctx: Ctx, q: QueryPairs, ScimJson(body): ScimJson) -> ScimResult<Scim> {
     let p = projection(&q, &ctx)?;
-    strict::check_body(&ctx, KIND, &body)?;
+    strict::check_body(ctx.mode(), ctx.scope(KIND), &body)?;
     let group = from_scim(ctx.scope(KIND), &body)?;
     let created = s.groups.clone().create_group(ctx.req(CreateGroupRequest { group: Some(group) })).await?.into_inner();
     Ok(Scim::resource(render(&created, &ctx, &p), true))
@@ -98,7 +98,7 @@ pub async fn replace(
     ScimJson(body): ScimJson,
 ) -> ScimResult<Scim> {
     let p = projection(&q, &ctx)?;
-    strict::check_body(&ctx, KIND, &body)?;
+    strict::check_body(ctx.mode(), ctx.scope(KIND), &body)?;
     let group = from_scim(ctx.scope(KIND), &body)?;
     let req = ReplaceGroupRequest {
         id,

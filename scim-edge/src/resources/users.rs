@@ -40,7 +40,7 @@ fn render(u: &User, ctx: &Ctx, p: &Projection) -> Value {
 /// POST /Users.
 pub async fn create(State(s): State<AppState>, ctx: Ctx, q: QueryPairs, ScimJson(body): ScimJson) -> ScimResult<Scim> {
     let p = projection(&q, &ctx)?;
-    strict::check_body(&ctx, KIND, &body)?;
+    strict::check_body(ctx.mode(), ctx.scope(KIND), &body)?;
     let IncomingUser { user, password } = from_scim(ctx.scope(KIND), &body)?;
     let created =
         s.users.clone().create_user(ctx.req(CreateUserRequest { user: Some(user), password })).await?.into_inner();
@@ -90,7 +90,7 @@ pub async fn replace(
     ScimJson(body): ScimJson,
 ) -> ScimResult<Scim> {
     let p = projection(&q, &ctx)?;
-    strict::check_body(&ctx, KIND, &body)?;
+    strict::check_body(ctx.mode(), ctx.scope(KIND), &body)?;
     let IncomingUser { user, password: _ } = from_scim(ctx.scope(KIND), &body)?;
     let req = ReplaceUserRequest { id, user: Some(user), expected_version: if_match(&headers) };
     let updated = s.users.clone().replace_user(ctx.req(req)).await?.into_inner();

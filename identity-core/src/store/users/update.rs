@@ -8,7 +8,7 @@
 
 use prost_types::value::Kind as PV;
 use prost_types::{Struct, Value as PValue};
-use proto::v1::{EnterpriseUser, Name, ResourceType, User};
+use proto::v1::{Name, ResourceType, User};
 use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, TryIntoModel};
 
 use super::super::entities::{custom_values, user_values, users};
@@ -176,7 +176,7 @@ fn merge_column(to: &mut User, from: &User, path: &str) {
         }
         Some(("enterprise", sub)) => {
             let src = f.enterprise.unwrap_or_default();
-            let mut e = to.enterprise.clone().unwrap_or_else(EnterpriseUser::default);
+            let mut e = to.enterprise.clone().unwrap_or_default();
             match sub {
                 "employee_number" => e.employee_number = src.employee_number,
                 "cost_center" => e.cost_center = src.cost_center,

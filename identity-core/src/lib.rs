@@ -2,6 +2,7 @@
 //! and serves them over gRPC (`identity.v1`). The only crate that touches
 //! SQL (in [`store`]).
 
+pub mod config;
 pub mod domain;
 pub mod error;
 pub mod grpc;

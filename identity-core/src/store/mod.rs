@@ -6,6 +6,7 @@ mod entities;
 mod filter;
 pub mod groups;
 pub mod memberships;
+mod migrate;
 mod nesting;
 mod paging;
 mod retry;
@@ -18,13 +19,14 @@ pub mod users;
 use std::sync::Arc;
 use std::time::Duration;
 
-use migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ActiveValue::Set, ConnectOptions, Database, DatabaseConnection, DbBackend, EntityTrait};
 use tokio::sync::OnceCell;
 
+use crate::config::DbConfig;
 use crate::error::{Error, Result};
 
+pub use migrate::migrate;
 pub use paging::{ListRequest, Listed};
 pub use retry::in_tx;
 pub use time::to_proto as timestamp;
@@ -48,27 +50,19 @@ pub struct Store {
 
 impl Store {
     /// Connects to `url` (`sqlite://file.db?mode=rwc` or
-    /// `mysql://user:pass@host/db`).
+    /// `mysql://user:pass@host/db`) with the default settings.
     pub async fn connect(url: &str) -> Result<Self, sea_orm::DbErr> {
-        let mut opts = ConnectOptions::new(url.to_owned());
-        opts.sqlx_logging(false)
-            .max_connections(if url.starts_with("sqlite:") { 4 } else { 32 })
-            .acquire_timeout(Duration::from_secs(10))
-            .map_sqlx_sqlite_opts(|o| {
-                // WAL lets readers run beside the writer; the busy timeout
-                // lets `tenant create` work while `serve` runs; LIKE compares
-                // bytes, as MySQL's utf8mb4_bin does.
-                o.journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Normal)
-                    .busy_timeout(Duration::from_secs(10))
-                    .pragma("case_sensitive_like", "ON")
-                    .create_if_missing(true)
-            });
-        let db = Database::connect(opts).await?;
+        Self::connect_with(&DbConfig::for_url(url)).await
+    }
+
+    /// Connects as `config` says. A SQLite file is created only when the URL
+    /// asks for it (`?mode=rwc`).
+    pub async fn connect_with(config: &DbConfig) -> Result<Self, sea_orm::DbErr> {
+        let db = Database::connect(connect_options(config)).await?;
         Ok(Self {
             db,
             cursor_key: Arc::new(OnceCell::new()),
-            cursor_ttl: DEFAULT_CURSOR_TTL,
+            cursor_ttl: config.cursor_ttl(),
             sqlite_writer: Arc::new(tokio::sync::Mutex::new(())),
         })
     }
@@ -109,9 +103,14 @@ impl Store {
             .cloned()
     }
 
-    /// Applies pending migrations.
-    pub async fn migrate(&self) -> Result<(), sea_orm::DbErr> {
-        Migrator::up(&self.db, None).await
+    /// Migrations this binary has that the database lacks (see [`migrate`]).
+    pub async fn pending_migrations(&self) -> Result<Vec<String>, sea_orm::DbErr> {
+        migrate::pending(&self.db).await
+    }
+
+    /// Whether the database answers a trivial query (health checks).
+    pub async fn ping(&self) -> bool {
+        self.db.ping().await.is_ok()
     }
 
     /// Holds SQLite's single writer slot for a write transaction (no-op on
@@ -131,4 +130,23 @@ impl Store {
     pub fn backend(&self) -> DbBackend {
         self.db.get_database_backend()
     }
+}
+
+/// Pool and session options for `config`: WAL, a busy timeout and byte-wise
+/// LIKE on SQLite (as MySQL's utf8mb4_bin compares).
+fn connect_options(config: &DbConfig) -> ConnectOptions {
+    let busy = config.busy_timeout();
+    let mut opts = ConnectOptions::new(config.database_url.clone());
+    opts.sqlx_logging(false)
+        .max_connections(config.max_connections())
+        .acquire_timeout(config.acquire_timeout())
+        .map_sqlx_sqlite_opts(move |o| {
+            // WAL lets readers run beside the writer; the busy timeout lets
+            // `tenant create` work while `serve` runs.
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(busy)
+                .pragma("case_sensitive_like", "ON")
+        });
+    opts
 }

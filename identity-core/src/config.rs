@@ -84,4 +84,8 @@ pub struct ServeConfig {
     /// MySQL, prefer running `identity-core migrate` once per release.
     #[arg(long, env = "IDENTITY_CORE_MIGRATE")]
     pub migrate: bool,
+    /// Serve gRPC server reflection (grpc.reflection.v1), for grpcurl and
+    /// similar tools; `--reflection false` turns it off.
+    #[arg(long, env = "IDENTITY_CORE_REFLECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub reflection: bool,
 }

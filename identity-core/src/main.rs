@@ -101,7 +101,8 @@ async fn main() -> anyhow::Result<()> {
             let listener =
                 TcpListener::bind(&serve.listen).await.with_context(|| format!("cannot listen on {}", serve.listen))?;
             tracing::info!(addr = %listener.local_addr()?, "identity-core listening");
-            identity_core::run(listener, store, shutdown).await?;
+            let options = identity_core::ServeOptions { reflection: serve.reflection };
+            identity_core::run_with(listener, store, options, shutdown).await?;
             tracing::info!("identity-core stopped");
         }
         Command::Migrate => {

@@ -13,6 +13,7 @@ pub mod error;
 pub mod extract;
 pub mod filter;
 pub mod patch;
+pub mod probes;
 pub mod projection;
 pub mod query;
 pub mod resources;
@@ -63,6 +64,8 @@ pub fn router(state: AppState) -> Router {
         .route("/Schemas/{id}", only(get(discovery::schema_by_id)));
     let app = Router::new()
         .nest(BASE_PATH, api)
+        .route("/healthz", get(probes::healthz))
+        .route("/readyz", get(probes::readyz))
         .fallback(|| async { ScimError::not_found("no such endpoint; the SCIM API is under /scim/v2") })
         .layer(DefaultBodyLimit::max(max_body))
         .with_state(state.clone());

@@ -322,6 +322,18 @@ impl MariaDb {
     pub fn url(&self) -> String {
         format!("{}/{}", self.server, self.name)
     }
+
+    /// The server's `host:port`.
+    pub fn host_port(&self) -> String {
+        let rest = self.server.split_once("://").map_or(self.server.as_str(), |(_, r)| r);
+        let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
+        rest.split('/').next().unwrap_or(rest).to_owned()
+    }
+
+    /// The database's URL with `host:port` replaced by `addr` (a proxy).
+    pub fn url_through(&self, addr: SocketAddr) -> String {
+        self.url().replacen(&self.host_port(), &addr.to_string(), 1)
+    }
 }
 
 impl Drop for MariaDb {

@@ -88,4 +88,7 @@ pub struct ServeConfig {
     /// similar tools; `--reflection false` turns it off.
     #[arg(long, env = "IDENTITY_CORE_REFLECTION", default_value_t = true, action = clap::ArgAction::Set)]
     pub reflection: bool,
+    /// Serve Prometheus metrics at http://ADDR/metrics (off when unset).
+    #[arg(long, env = "IDENTITY_CORE_METRICS_LISTEN")]
+    pub metrics_listen: Option<String>,
 }

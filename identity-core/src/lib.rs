@@ -7,6 +7,8 @@ pub mod domain;
 pub mod error;
 pub mod grpc;
 pub mod health;
+pub mod metrics;
+pub mod observe;
 pub mod schema_file;
 pub mod store;
 
@@ -63,8 +65,11 @@ pub async fn run_with(
         probe.abort();
         health::set_not_serving(&reporter).await;
     };
-    let served =
-        tonic::transport::Server::builder().add_routes(routes).serve_with_incoming_shutdown(incoming, draining).await;
+    let served = tonic::transport::Server::builder()
+        .layer(observe::ObserveLayer)
+        .add_routes(routes)
+        .serve_with_incoming_shutdown(incoming, draining)
+        .await;
     probe.abort();
     served?;
     Ok(())

@@ -100,6 +100,16 @@ async fn main() -> anyhow::Result<()> {
             let shutdown = shutdown_signal()?;
             let listener =
                 TcpListener::bind(&serve.listen).await.with_context(|| format!("cannot listen on {}", serve.listen))?;
+            if let Some(addr) = &serve.metrics_listen {
+                let metrics = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+                tracing::info!(addr = %metrics.local_addr()?, "metrics listening");
+                let store = store.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = identity_core::metrics::serve(metrics, store).await {
+                        tracing::error!(error = %e, "metrics listener failed");
+                    }
+                });
+            }
             tracing::info!(addr = %listener.local_addr()?, "identity-core listening");
             let options = identity_core::ServeOptions { reflection: serve.reflection };
             identity_core::run_with(listener, store, options, shutdown).await?;
@@ -165,7 +175,7 @@ fn init_logging(format: LogFormat) {
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).with_span_list(false).init(),
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).with_span_list(true).init(),
     }
 }
 

@@ -17,8 +17,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for p in protos {
         println!("cargo:rerun-if-changed={p}");
     }
+    // The encoded descriptors feed identity-core's gRPC server reflection.
+    let out = std::path::PathBuf::from(std::env::var("OUT_DIR")?);
     tonic_prost_build::configure()
         .protoc_arg("--experimental_allow_proto3_optional")
+        .file_descriptor_set_path(out.join("identity_v1_descriptor.bin"))
         .compile_protos(&protos, &["."])?;
     Ok(())
 }

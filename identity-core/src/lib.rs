@@ -2,9 +2,13 @@
 //! and serves them over gRPC (`identity.v1`). The only crate that touches
 //! SQL (in [`store`]).
 
+pub mod config;
 pub mod domain;
 pub mod error;
 pub mod grpc;
+pub mod health;
+pub mod metrics;
+pub mod observe;
 pub mod schema_file;
 pub mod store;
 
@@ -15,15 +19,58 @@ use tonic::transport::server::TcpIncoming;
 
 pub use store::Store;
 
+/// What `serve` adds around identity.v1.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Serve gRPC server reflection (`grpc.reflection.v1`), so `grpcurl`
+    /// lists and describes the API without .proto files.
+    pub reflection: bool,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        Self { reflection: true }
+    }
+}
+
 /// Serves identity.v1 on `listener` until `shutdown` resolves, then finishes
 /// the calls in flight.
 pub async fn run(listener: TcpListener, store: Store, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+    run_with(listener, store, ServeOptions::default(), shutdown).await
+}
+
+/// [`run`] with explicit options: identity.v1, `grpc.health.v1` (following
+/// database reachability, see [`health`]) and, unless turned off, reflection.
+pub async fn run_with(
+    listener: TcpListener,
+    store: Store,
+    options: ServeOptions,
+    shutdown: impl Future<Output = ()> + Send,
+) -> anyhow::Result<()> {
+    let (reporter, health_service) = tonic_health::server::health_reporter();
+    let probe = health::spawn_probe(store.clone(), reporter.clone());
+    let mut routes = grpc::routes(store).add_service(health_service);
+    if options.reflection {
+        let reflection = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1()?;
+        routes = routes.add_service(reflection);
+    }
     // TCP_NODELAY: a reply's last HTTP/2 frame otherwise waits ~40 ms for
     // the peer's delayed ACK (Nagle).
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
-    tonic::transport::Server::builder()
-        .add_routes(grpc::routes(store))
-        .serve_with_incoming_shutdown(incoming, shutdown)
-        .await?;
+    let draining = async {
+        shutdown.await;
+        probe.abort();
+        health::set_not_serving(&reporter).await;
+    };
+    let served = tonic::transport::Server::builder()
+        .layer(observe::ObserveLayer)
+        .add_routes(routes)
+        .serve_with_incoming_shutdown(incoming, draining)
+        .await;
+    probe.abort();
+    served?;
     Ok(())
 }

@@ -1,51 +1,42 @@
-//! The `identity-core` binary: `serve`, `migrate`, `tenant create`.
-
-use std::path::Path;
+//! The `identity-core` binary: `serve`, `migrate`, `tenant …`, `schema …`;
+//! configuration in [`identity_core::config`].
 
 use std::future::Future;
 use std::io::IsTerminal;
+use std::path::Path;
 
 use anyhow::Context;
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 use identity_core::Store;
+use identity_core::config::{DbConfig, LogFormat, ServeConfig};
 use identity_core::schema_file;
-use identity_core::store::{schemas, tenants};
+use identity_core::store::{self, schemas, tenants};
 use proto::v1::ResourceType;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
-/// The embedded default: a SQLite file under ./data/.
-const DEFAULT_DATABASE_URL: &str = "sqlite://data/identity.db?mode=rwc";
-
 #[derive(Parser, Debug)]
 #[command(name = "identity-core", version, about = "Owns tenants, users and groups; serves identity.v1 over gRPC")]
 struct Cli {
+    #[command(flatten)]
+    db: DbConfig,
+    /// Log line format on stderr.
+    #[arg(long, env = "IDENTITY_CORE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
 }
 
-#[derive(Args, Debug, Clone)]
-struct Db {
-    /// Database URL: sqlite://path.db?mode=rwc (the default, under ./data/) or mysql://user:pass@host:3306/db.
-    #[arg(long, env = "IDENTITY_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
-    database_url: String,
-}
-
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Applies migrations, then serves gRPC until SIGTERM or SIGINT.
+    /// Serves gRPC until SIGTERM or SIGINT. Migrates first on SQLite or with
+    /// --migrate; otherwise refuses a schema that is behind.
     Serve {
         #[command(flatten)]
-        db: Db,
-        /// Address to listen on.
-        #[arg(long, env = "IDENTITY_CORE_LISTEN", default_value = "127.0.0.1:50051")]
-        listen: String,
+        serve: ServeConfig,
     },
-    /// Applies pending migrations and exits.
-    Migrate {
-        #[command(flatten)]
-        db: Db,
-    },
+    /// Applies pending migrations and exits. Concurrent runs take turns.
+    Migrate,
     /// Tenant administration.
     Tenant {
         #[command(subcommand)]
@@ -71,15 +62,11 @@ enum SchemaCommand {
         resource_type: String,
         /// The schema document.
         file: std::path::PathBuf,
-        #[command(flatten)]
-        db: Db,
     },
     /// Lists a tenant's extension schemas.
     List {
         #[arg(long)]
         tenant: String,
-        #[command(flatten)]
-        db: Db,
     },
 }
 
@@ -89,8 +76,6 @@ enum TenantCommand {
     Create {
         /// Unique tenant name.
         name: String,
-        #[command(flatten)]
-        db: Db,
     },
     /// Sets a tenant's SCIM compatibility mode: lenient (default: what Okta and
     /// Entra send) or strict (the SCIM interoperability profile).
@@ -99,52 +84,56 @@ enum TenantCommand {
         name: String,
         /// lenient or strict.
         mode: String,
-        #[command(flatten)]
-        db: Db,
     },
     /// Lists tenants: name, id, mode.
-    List {
-        #[command(flatten)]
-        db: Db,
-    },
+    List,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
-    match Cli::parse().command {
-        Command::Serve { db, listen } => {
-            let store = open(&db).await?;
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    let db = &cli.db;
+    match cli.command {
+        Command::Serve { serve } => {
+            let store = open(db, serve.migrate).await?;
             let shutdown = shutdown_signal()?;
-            let listener = TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+            let listener =
+                TcpListener::bind(&serve.listen).await.with_context(|| format!("cannot listen on {}", serve.listen))?;
+            if let Some(addr) = &serve.metrics_listen {
+                let metrics = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+                tracing::info!(addr = %metrics.local_addr()?, "metrics listening");
+                let store = store.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = identity_core::metrics::serve(metrics, store).await {
+                        tracing::error!(error = %e, "metrics listener failed");
+                    }
+                });
+            }
             tracing::info!(addr = %listener.local_addr()?, "identity-core listening");
-            identity_core::run(listener, store, shutdown).await?;
+            let options = identity_core::ServeOptions { reflection: serve.reflection };
+            identity_core::run_with(listener, store, options, shutdown).await?;
             tracing::info!("identity-core stopped");
         }
-        Command::Migrate { db } => {
-            open(&db).await?;
-            tracing::info!("migrations applied");
+        Command::Migrate => {
+            check_sqlite_file(db)?;
+            let applied = store::migrate(db).await.context("cannot apply migrations")?;
+            tracing::info!(applied = applied.len(), "migrations applied");
         }
-        Command::Tenant { command: TenantCommand::Create { name, db } } => {
-            let store = open(&db).await?;
+        Command::Tenant { command: TenantCommand::Create { name } } => {
+            let store = open(db, false).await?;
             let (tenant, token) = tenants::create(&store, &name).await?;
             println!("tenant {} created with id {}", tenant.name, tenant.id);
             println!("bearer token (shown once; send it as 'Authorization: Bearer <token>'):");
             println!("{token}");
         }
-        Command::Tenant { command: TenantCommand::SetMode { name, mode, db } } => {
+        Command::Tenant { command: TenantCommand::SetMode { name, mode } } => {
             let mode = tenants::Mode::parse(&mode)?;
-            let store = open(&db).await?;
+            let store = open(db, false).await?;
             let tenant = tenants::set_mode(&store, &name, mode).await?;
             println!("tenant {} is now {}", tenant.name, tenant.mode.as_str());
         }
-        Command::Schema { command: SchemaCommand::Add { tenant, resource_type, file, db } } => {
+        Command::Schema { command: SchemaCommand::Add { tenant, resource_type, file } } => {
             let rt = match resource_type.to_ascii_lowercase().as_str() {
                 "user" => ResourceType::User,
                 "group" => ResourceType::Group,
@@ -152,13 +141,13 @@ async fn main() -> anyhow::Result<()> {
             };
             let json = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let schema = schema_file::parse(&json, rt).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-            let store = open(&db).await?;
+            let store = open(db, false).await?;
             let t = tenants::find_by_name(&store, &tenant).await?;
             let s = schemas::create(&store, &t.id, schema).await?;
             println!("schema {} ({} attributes) added to tenant {}", s.id, s.attributes.len(), t.name);
         }
-        Command::Schema { command: SchemaCommand::List { tenant, db } } => {
-            let store = open(&db).await?;
+        Command::Schema { command: SchemaCommand::List { tenant } } => {
+            let store = open(db, false).await?;
             let t = tenants::find_by_name(&store, &tenant).await?;
             for s in schemas::all(&store, &t.id).await? {
                 let names: Vec<&str> = s.attributes.iter().map(|a| a.name.as_str()).collect();
@@ -170,8 +159,8 @@ async fn main() -> anyhow::Result<()> {
                 );
             }
         }
-        Command::Tenant { command: TenantCommand::List { db } } => {
-            let store = open(&db).await?;
+        Command::Tenant { command: TenantCommand::List } => {
+            let store = open(db, false).await?;
             for t in tenants::list(&store).await? {
                 println!("{}\t{}\t{}", t.name, t.id, t.mode.as_str());
             }
@@ -180,16 +169,57 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Connects (creating the SQLite directory if needed) and migrates.
-async fn open(db: &Db) -> anyhow::Result<Store> {
-    let dir =
-        sqlite_path(&db.database_url).and_then(|path| Path::new(path).parent()).filter(|d| !d.as_os_str().is_empty());
-    if let Some(dir) = dir {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+/// Logs to stderr, as text or one JSON object per line; `RUST_LOG` filters.
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).with_span_list(true).init(),
     }
-    let store = Store::connect(&db.database_url).await.context("cannot connect to the database")?;
-    store.migrate().await.context("cannot apply migrations")?;
+}
+
+/// Connects. SQLite (one process owns the file) and `--migrate` apply
+/// pending migrations first; otherwise a schema behind this binary is an
+/// error that says what to run.
+async fn open(db: &DbConfig, migrate: bool) -> anyhow::Result<Store> {
+    check_sqlite_file(db)?;
+    if migrate || db.is_sqlite() {
+        store::migrate(db).await.context("cannot apply migrations")?;
+    }
+    let store = Store::connect_with(db).await.context("cannot connect to the database")?;
+    let pending = store.pending_migrations().await.context("cannot read the schema version")?;
+    if !pending.is_empty() {
+        anyhow::bail!(
+            "the database schema is behind this binary ({} pending: {}); run `identity-core migrate` \
+             with the same --database-url first, or start `serve` with --migrate",
+            pending.len(),
+            pending.join(", ")
+        );
+    }
     Ok(store)
+}
+
+/// A SQLite file is opened, never created, unless the URL asks for it with
+/// `?mode=rwc` (then its directory is created too): a forgotten
+/// `--database-url` must not quietly start an empty database.
+fn check_sqlite_file(db: &DbConfig) -> anyhow::Result<()> {
+    let Some(path) = sqlite_path(&db.database_url) else { return Ok(()) };
+    let path = Path::new(path);
+    if db.database_url.contains("mode=rwc") {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        return Ok(());
+    }
+    if !path.exists() {
+        anyhow::bail!(
+            "no database at {}: pass --database-url (or IDENTITY_DATABASE_URL), \
+             or add ?mode=rwc to the sqlite URL to create a new file",
+            path.display()
+        );
+    }
+    Ok(())
 }
 
 /// The file path of a `sqlite:` URL.

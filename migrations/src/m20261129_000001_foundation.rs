@@ -3,7 +3,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::ddl::{create, micros, short, text, uuid};
+use crate::ddl::{create, index, micros, short, text, uuid};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -259,23 +259,4 @@ impl MigrationTrait for Migration {
         .await?;
         Ok(())
     }
-}
-
-/// Creates an index named `name` on `cols` of `table`.
-async fn index<T: IntoIden + 'static, C: IntoIden + 'static>(
-    manager: &SchemaManager<'_>,
-    name: &str,
-    table: T,
-    cols: impl IntoIterator<Item = C>,
-    unique: bool,
-) -> Result<(), DbErr> {
-    let mut ix = Index::create();
-    ix.name(name).table(table);
-    for c in cols {
-        ix.col(c);
-    }
-    if unique {
-        ix.unique();
-    }
-    manager.create_index(ix).await
 }

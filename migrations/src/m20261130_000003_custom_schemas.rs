@@ -3,7 +3,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::ddl::{create, micros, short, text, uuid};
+use crate::ddl::{create, index, micros, short, text, uuid};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -76,16 +76,7 @@ impl MigrationTrait for Migration {
             ("ix_custom_values_num", CustomValues::NumValue),
             ("ix_custom_values_time", CustomValues::TimeUs),
         ] {
-            manager
-                .create_index(
-                    Index::create()
-                        .name(name)
-                        .table(CustomValues::Table)
-                        .col(CustomValues::TenantId)
-                        .col(CustomValues::AttrKey)
-                        .col(col)
-                        .to_owned(),
-                )
+            index(manager, name, CustomValues::Table, [CustomValues::TenantId, CustomValues::AttrKey, col], false)
                 .await?;
         }
         Ok(())

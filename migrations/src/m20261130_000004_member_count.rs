@@ -1,9 +1,11 @@
 //! `groups.member_count`: the number of direct members, maintained with
 //! every membership change so a group's size is read, never counted.
 //! Expand-safe: a new column with a default; existing groups are counted
-//! once here.
+//! once here (a recount, so a re-run is harmless).
 
 use sea_orm_migration::prelude::*;
+
+use crate::ddl::add_column;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -17,14 +19,12 @@ enum Groups {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Groups::Table)
-                    .add_column(ColumnDef::new(Groups::MemberCount).big_integer().not_null().default(0))
-                    .to_owned(),
-            )
-            .await?;
+        add_column(
+            manager,
+            Groups::Table,
+            ColumnDef::new(Groups::MemberCount).big_integer().not_null().default(0).to_owned(),
+        )
+        .await?;
         manager
             .get_connection()
             .execute_unprepared(

@@ -11,6 +11,9 @@ pub mod identity {
 
 pub use identity::v1;
 
+/// The encoded `FileDescriptorSet` of `identity.v1`, for gRPC server reflection.
+pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("identity_v1_descriptor");
+
 /// `google.rpc.ErrorInfo.domain` of every error identity-core returns.
 pub const ERROR_DOMAIN: &str = "identity.v1";
 

@@ -1,6 +1,16 @@
 //! The edge's configuration, parsed once in `main` (or built by tests).
 
-use clap::Parser;
+use clap::{Parser, ValueEnum};
+
+/// Log line format on stderr.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line (for log collectors).
+    Json,
+}
 
 /// scim-edge settings.
 #[derive(Parser, Debug, Clone)]
@@ -33,6 +43,12 @@ pub struct Config {
     /// Deadline of each call to identity-core, in seconds.
     #[arg(long, env = "SCIM_EDGE_CORE_TIMEOUT_SECS", default_value_t = 30)]
     pub core_timeout_secs: u64,
+    /// Serve Prometheus metrics at http://ADDR/metrics (off when unset).
+    #[arg(long, env = "SCIM_EDGE_METRICS_LISTEN")]
+    pub metrics_listen: Option<String>,
+    /// Log line format on stderr.
+    #[arg(long, env = "SCIM_EDGE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 }
 
 impl Config {
@@ -46,6 +62,8 @@ impl Config {
             group_members: true,
             tenant_cache_secs: 5,
             core_timeout_secs: 30,
+            metrics_listen: None,
+            log_format: LogFormat::Text,
         }
     }
 }

@@ -50,6 +50,7 @@ impl Ctx {
     pub fn req<T>(&self, msg: T) -> tonic::Request<T> {
         let mut r = tonic::Request::new(msg);
         r.metadata_mut().insert("authorization", self.token.clone());
+        crate::observe::propagate(r.metadata_mut());
         r
     }
 }
@@ -79,17 +80,19 @@ where
                 // mode and extension schemas shape how the request is read.
                 let mut who = tonic::Request::new(WhoAmIRequest {});
                 who.metadata_mut().insert("authorization", token.clone());
+                crate::observe::propagate(who.metadata_mut());
                 let t = state.tenants.clone().who_am_i(who).await?.into_inner();
                 let mode = match CompatibilityMode::try_from(t.mode) {
                     Ok(CompatibilityMode::Strict) => Mode::Strict,
                     _ => Mode::Lenient,
                 };
                 let registry = Registry::from_proto(&t.schemas, state.config.group_members);
-                let tenant = Arc::new(Tenant { mode, registry });
+                let tenant = Arc::new(Tenant { id: t.id, mode, registry });
                 state.tenant_cache.put(header, tenant.clone());
                 tenant
             }
         };
+        crate::observe::set_tenant(&tenant.id);
         Ok(Self { token, base: base_url(parts, state.config.public_url.as_deref()), tenant })
     }
 }

@@ -12,7 +12,10 @@ pub mod convert;
 pub mod error;
 pub mod extract;
 pub mod filter;
+pub mod metrics;
+pub mod observe;
 pub mod patch;
+pub mod probes;
 pub mod projection;
 pub mod query;
 pub mod resources;
@@ -29,7 +32,6 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{MethodRouter, get, post};
 use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
-use tower_http::trace::TraceLayer;
 
 pub use config::Config;
 use error::ScimError;
@@ -64,6 +66,8 @@ pub fn router(state: AppState) -> Router {
         .route("/Schemas/{id}", only(get(discovery::schema_by_id)));
     let app = Router::new()
         .nest(BASE_PATH, api)
+        .route("/healthz", get(probes::healthz))
+        .route("/readyz", get(probes::readyz))
         .fallback(|| async { ScimError::not_found("no such endpoint; the SCIM API is under /scim/v2") })
         .layer(DefaultBodyLimit::max(max_body))
         .with_state(state.clone());
@@ -72,7 +76,8 @@ pub fn router(state: AppState) -> Router {
     let bulk = only(post(bulk::bulk))
         .layer(DefaultBodyLimit::max(bulk::MAX_PAYLOAD_SIZE as usize))
         .with_state(bulk::Bulk::new(state, app.clone()));
-    app.route(&format!("{BASE_PATH}/Bulk"), bulk).layer(TraceLayer::new_for_http())
+    // Applied to every route: the matched route template is known.
+    app.route(&format!("{BASE_PATH}/Bulk"), bulk).layer(axum::middleware::from_fn(observe::observe))
 }
 
 /// Serves SCIM on `listener` until `shutdown` resolves, then finishes the

@@ -5,26 +5,42 @@ use std::io::IsTerminal;
 
 use anyhow::Context;
 use clap::Parser;
+use scim_edge::config::LogFormat;
 use scim_edge::{BASE_PATH, Config};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
     let config = Config::parse();
+    init_logging(config.log_format);
     let shutdown = shutdown_signal()?;
     let listener =
         TcpListener::bind(&config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
+    if let Some(addr) = &config.metrics_listen {
+        let metrics = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+        tracing::info!(addr = %metrics.local_addr()?, "metrics listening");
+        tokio::spawn(async move {
+            if let Err(e) = scim_edge::metrics::serve(metrics).await {
+                tracing::error!(error = %e, "metrics listener failed");
+            }
+        });
+    }
     let addr = listener.local_addr()?;
     tracing::info!(core = %config.core_url, "scim-edge listening on http://{addr}{BASE_PATH}");
     scim_edge::run(listener, config, shutdown).await?;
     tracing::info!("scim-edge stopped");
     Ok(())
+}
+
+/// Logs to stderr, as text or one JSON object per line; `RUST_LOG` filters.
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).with_span_list(true).init(),
+    }
 }
 
 /// Resolves on SIGTERM or SIGINT. The handlers are installed by this call,

@@ -8,6 +8,7 @@ use proto::v1::group_service_client::GroupServiceClient;
 use proto::v1::tenant_service_client::TenantServiceClient;
 use proto::v1::user_service_client::UserServiceClient;
 use tonic::transport::{Channel, Endpoint};
+use tonic_health::pb::health_client::HealthClient;
 
 use crate::config::Config;
 use crate::tenant_cache::TenantCache;
@@ -17,6 +18,8 @@ pub struct AppState {
     pub users: UserServiceClient<Channel>,
     pub groups: GroupServiceClient<Channel>,
     pub tenants: TenantServiceClient<Channel>,
+    /// identity-core's `grpc.health.v1`, for `/readyz`.
+    pub health: HealthClient<Channel>,
     pub config: Arc<Config>,
     /// Tenants seen in the last few seconds (see [`TenantCache`]).
     pub tenant_cache: Arc<TenantCache>,
@@ -34,7 +37,8 @@ impl AppState {
         Ok(Self {
             users: UserServiceClient::new(channel.clone()),
             groups: GroupServiceClient::new(channel.clone()),
-            tenants: TenantServiceClient::new(channel),
+            tenants: TenantServiceClient::new(channel.clone()),
+            health: HealthClient::new(channel),
             tenant_cache: Arc::new(TenantCache::new(Duration::from_secs(config.tenant_cache_secs))),
             config: Arc::new(config),
         })

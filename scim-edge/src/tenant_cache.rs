@@ -9,6 +9,7 @@ use crate::strict::Mode;
 /// What the edge needs to know of the caller's tenant.
 #[derive(Debug)]
 pub struct Tenant {
+    pub id: String,
     pub mode: Mode,
     pub registry: Registry,
 }

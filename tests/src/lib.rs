@@ -110,8 +110,10 @@ impl TestApp {
                 }
             }
         };
+        identity_core::store::migrate(&identity_core::config::DbConfig::for_url(&url))
+            .await
+            .expect("migrate the test database");
         let store = configure(Store::connect(&url).await.expect("connect to the test database"));
-        store.migrate().await.expect("migrate the test database");
         let mut app = Self {
             base: String::new(),
             core_url: String::new(),

@@ -9,6 +9,7 @@ mod filter;
 pub mod groups;
 mod members;
 pub mod memberships;
+mod migrate;
 mod nesting;
 mod paging;
 mod retry;
@@ -22,13 +23,14 @@ pub mod users;
 use std::sync::Arc;
 use std::time::Duration;
 
-use migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ActiveValue::Set, ConnectOptions, Database, DatabaseConnection, DbBackend, EntityTrait};
 use tokio::sync::OnceCell;
 
+use crate::config::DbConfig;
 use crate::error::{Error, Result};
 
+pub use migrate::migrate;
 pub use paging::{DEFAULT_PAGE_SIZE, ListRequest, Listed, MAX_PAGE_SIZE};
 pub use retry::in_tx;
 pub use time::to_proto as timestamp;
@@ -58,26 +60,15 @@ pub struct Store {
 
 impl Store {
     /// Connects to `url` (`sqlite://file.db?mode=rwc` or
-    /// `mysql://user:pass@host/db`).
+    /// `mysql://user:pass@host/db`) with the default settings.
     pub async fn connect(url: &str) -> Result<Self, sea_orm::DbErr> {
-        let mut opts = ConnectOptions::new(url.to_owned());
-        opts.sqlx_logging(false)
-            .max_connections(if url.starts_with("sqlite:") { 4 } else { 32 })
-            .acquire_timeout(Duration::from_secs(10))
-            // No ping before every checkout: a broken connection fails its
-            // statement, and the transaction is retried or answered 503.
-            .test_before_acquire(false)
-            .map_sqlx_sqlite_opts(|o| {
-                // WAL lets readers run beside the writer; the busy timeout
-                // lets `tenant create` work while `serve` runs; LIKE compares
-                // bytes, as MySQL's utf8mb4_bin does.
-                o.journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Normal)
-                    .busy_timeout(Duration::from_secs(10))
-                    .pragma("case_sensitive_like", "ON")
-                    .create_if_missing(true)
-            });
-        let mut db = Database::connect(opts).await?;
+        Self::connect_with(&DbConfig::for_url(url)).await
+    }
+
+    /// Connects as `config` says. A SQLite file is created only when the URL
+    /// asks for it (`?mode=rwc`).
+    pub async fn connect_with(config: &DbConfig) -> Result<Self, sea_orm::DbErr> {
+        let mut db = Database::connect(connect_options(config)).await?;
         let stats = Arc::new(stats::Stats::default());
         db.set_metric_callback(stats::callback(stats.clone()));
         Ok(Self {
@@ -86,7 +77,7 @@ impl Store {
             auth: Arc::new(auth_cache::AuthCache::default()),
             boundaries: Arc::new(paging::Boundaries::default()),
             cursor_key: Arc::new(OnceCell::new()),
-            cursor_ttl: DEFAULT_CURSOR_TTL,
+            cursor_ttl: config.cursor_ttl(),
             sqlite_writer: Arc::new(tokio::sync::Mutex::new(())),
         })
     }
@@ -127,9 +118,14 @@ impl Store {
             .cloned()
     }
 
-    /// Applies pending migrations.
-    pub async fn migrate(&self) -> Result<(), sea_orm::DbErr> {
-        Migrator::up(&self.db, None).await
+    /// Migrations this binary has that the database lacks (see [`migrate`]).
+    pub async fn pending_migrations(&self) -> Result<Vec<String>, sea_orm::DbErr> {
+        migrate::pending(&self.db).await
+    }
+
+    /// Whether the database answers a trivial query (health checks).
+    pub async fn ping(&self) -> bool {
+        self.db.ping().await.is_ok()
     }
 
     /// Holds SQLite's single writer slot for a write transaction (no-op on
@@ -178,4 +174,26 @@ impl Store {
     pub fn backend(&self) -> DbBackend {
         self.db.get_database_backend()
     }
+}
+
+/// Pool and session options for `config`: WAL, a busy timeout and byte-wise
+/// LIKE on SQLite (as MySQL's utf8mb4_bin compares).
+fn connect_options(config: &DbConfig) -> ConnectOptions {
+    let busy = config.busy_timeout();
+    let mut opts = ConnectOptions::new(config.database_url.clone());
+    opts.sqlx_logging(false)
+        .max_connections(config.max_connections())
+        .acquire_timeout(config.acquire_timeout())
+        // No ping before every checkout: a broken connection fails its
+        // statement, and the transaction is retried or answered 503.
+        .test_before_acquire(false)
+        .map_sqlx_sqlite_opts(move |o| {
+            // WAL lets readers run beside the writer; the busy timeout lets
+            // `tenant create` work while `serve` runs.
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(busy)
+                .pragma("case_sensitive_like", "ON")
+        });
+    opts
 }

@@ -7,6 +7,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use sea_orm::{DatabaseTransaction, DbErr, RuntimeErr, TransactionTrait};
+use tracing::Instrument;
 
 use super::Store;
 use crate::error::{Error, Result};
@@ -18,7 +19,8 @@ pub type TxFuture<'c, T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'c>>;
 
 /// Runs `work` in a transaction: commit on Ok, roll back on Err, and start
 /// over (up to a few times, with a short backoff) when the failure is one a
-/// retry can cure. `work` must therefore be repeatable.
+/// retry can cure. `work` must therefore be repeatable. Each attempt runs
+/// in a `db_transaction` span (inside the call's `grpc` span).
 pub async fn in_tx<T, F>(store: &Store, work: F) -> Result<T>
 where
     T: Send,
@@ -48,46 +50,58 @@ where
                 }
             }
         }
+        .instrument(tracing::debug_span!("db_transaction", attempt))
         .await;
-        match outcome {
-            Err(ref e) if attempt < MAX_ATTEMPTS && retryable(e) => {
-                tracing::debug!(attempt, error = %e, "transaction conflict, retrying");
+        let cause = match &outcome {
+            Err(e) if attempt < MAX_ATTEMPTS => retry_cause(e),
+            _ => None,
+        };
+        match (outcome, cause) {
+            (Err(e), Some(cause)) => {
+                crate::metrics::metrics().retry(cause);
+                tracing::debug!(attempt, cause, error = %e, "transaction conflict, retrying");
                 tokio::time::sleep(Duration::from_millis(5 * u64::from(attempt * attempt))).await;
             }
-            other => return other,
+            (outcome, _) => return outcome,
         }
     }
 }
 
-/// Whether a retry of the whole transaction may succeed.
-fn retryable(err: &Error) -> bool {
+/// Why a retry of the whole transaction may succeed (the metrics label), or
+/// `None` when it cannot.
+fn retry_cause(err: &Error) -> Option<&'static str> {
     match err {
-        Error::Conflict => true,
-        Error::Database(db) => is_retryable(db),
-        _ => false,
+        Error::Conflict => Some("conflict"),
+        Error::Database(db) => db_retry_cause(db),
+        _ => None,
     }
 }
 
-/// Whether the database error is a transient conflict.
-pub fn is_retryable(err: &DbErr) -> bool {
+/// `deadlock` (1213), `lock_wait_timeout` (1205) or `busy` (SQLite BUSY /
+/// LOCKED) for a transient conflict.
+fn db_retry_cause(err: &DbErr) -> Option<&'static str> {
     let (DbErr::Exec(RuntimeErr::SqlxError(e))
     | DbErr::Query(RuntimeErr::SqlxError(e))
     | DbErr::Conn(RuntimeErr::SqlxError(e))) = err
     else {
-        return false;
+        return None;
     };
     let sea_orm::sqlx::Error::Database(db) = &**e else {
-        return false;
+        return None;
     };
     if let Some(my) = db.try_downcast_ref::<sea_orm::sqlx::mysql::MySqlDatabaseError>() {
         // 1213: deadlock, also Galera's certification failure; 1205: lock
         // wait timeout.
-        return matches!(my.number(), 1213 | 1205);
+        return match my.number() {
+            1213 => Some("deadlock"),
+            1205 => Some("lock_wait_timeout"),
+            _ => None,
+        };
     }
     // SQLite: SQLITE_BUSY (5) and its extended codes (e.g. 517 BUSY_SNAPSHOT),
     // SQLITE_LOCKED (6).
     match db.code().and_then(|c| c.parse::<i32>().ok()) {
-        Some(code) => matches!(code & 0xff, 5 | 6),
-        None => false,
+        Some(code) if matches!(code & 0xff, 5 | 6) => Some("busy"),
+        _ => None,
     }
 }

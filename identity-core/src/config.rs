@@ -1,0 +1,94 @@
+//! identity-core's typed configuration: every setting a flag and an
+//! environment variable, parsed and checked once in `main`, then passed down.
+
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+
+/// The embedded default: a SQLite file under ./data/. It is opened, never
+/// created: add `?mode=rwc` to create it (the quickstart does).
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/identity.db";
+
+/// How to reach the database; the same for every subcommand.
+#[derive(Args, Debug, Clone)]
+pub struct DbConfig {
+    /// Database URL: sqlite://path.db (add ?mode=rwc to create the file) or
+    /// mysql://user:pass@host:3306/db.
+    #[arg(long, env = "IDENTITY_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true, hide_env_values = true)]
+    pub database_url: String,
+    /// Largest number of open database connections [default: 32 on MySQL, 4 on SQLite].
+    #[arg(long, env = "IDENTITY_DB_MAX_CONNECTIONS", global = true)]
+    pub db_max_connections: Option<u32>,
+    /// How long a call waits for a free connection before failing (503 at the edge).
+    #[arg(long, env = "IDENTITY_DB_ACQUIRE_TIMEOUT_SECS", default_value_t = 10, global = true)]
+    pub db_acquire_timeout_secs: u64,
+    /// How long a SQLite writer waits for another process's write (busy timeout).
+    #[arg(long, env = "IDENTITY_DB_BUSY_TIMEOUT_SECS", default_value_t = 10, global = true)]
+    pub db_busy_timeout_secs: u64,
+    /// How long a list cursor (RFC 9865 page token) stays valid.
+    #[arg(long, env = "IDENTITY_CURSOR_TTL_SECS", default_value_t = 3600, global = true)]
+    pub cursor_ttl_secs: u64,
+}
+
+impl DbConfig {
+    /// Defaults for `url` (what the flags default to).
+    pub fn for_url(url: impl Into<String>) -> Self {
+        Self {
+            database_url: url.into(),
+            db_max_connections: None,
+            db_acquire_timeout_secs: 10,
+            db_busy_timeout_secs: 10,
+            cursor_ttl_secs: 3600,
+        }
+    }
+
+    /// Whether the URL names a SQLite database.
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+
+    pub fn max_connections(&self) -> u32 {
+        self.db_max_connections.unwrap_or(if self.is_sqlite() { 4 } else { 32 }).max(1)
+    }
+
+    pub fn acquire_timeout(&self) -> Duration {
+        Duration::from_secs(self.db_acquire_timeout_secs)
+    }
+
+    pub fn busy_timeout(&self) -> Duration {
+        Duration::from_secs(self.db_busy_timeout_secs)
+    }
+
+    pub fn cursor_ttl(&self) -> Duration {
+        Duration::from_secs(self.cursor_ttl_secs)
+    }
+}
+
+/// Log line format on stderr.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line (for log collectors).
+    Json,
+}
+
+/// `serve`'s own settings.
+#[derive(Args, Debug, Clone)]
+pub struct ServeConfig {
+    /// Address to listen on (gRPC).
+    #[arg(long, env = "IDENTITY_CORE_LISTEN", default_value = "127.0.0.1:50051")]
+    pub listen: String,
+    /// Apply pending migrations before serving (always done on SQLite). On
+    /// MySQL, prefer running `identity-core migrate` once per release.
+    #[arg(long, env = "IDENTITY_CORE_MIGRATE")]
+    pub migrate: bool,
+    /// Serve gRPC server reflection (grpc.reflection.v1), for grpcurl and
+    /// similar tools; `--reflection false` turns it off.
+    #[arg(long, env = "IDENTITY_CORE_REFLECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub reflection: bool,
+    /// Serve Prometheus metrics at http://ADDR/metrics (off when unset).
+    #[arg(long, env = "IDENTITY_CORE_METRICS_LISTEN")]
+    pub metrics_listen: Option<String>,
+}

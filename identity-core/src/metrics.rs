@@ -56,6 +56,10 @@ pub struct Metrics {
     pub grpc_calls: Family<GrpcLabels, Counter>,
     pub grpc_duration: Family<MethodLabels, Histogram, fn() -> Histogram>,
     pub tx_retries: Family<RetryLabels, Counter>,
+    /// Statements sent to the database (BEGIN and COMMIT included).
+    db_statements: Counter,
+    /// Statements one gRPC call sent, by method.
+    grpc_statements: Family<MethodLabels, Histogram, fn() -> Histogram>,
     pool_in_use: Gauge,
     pool_idle: Gauge,
     pool_max: Gauge,
@@ -65,6 +69,10 @@ fn latency_histogram() -> Histogram {
     Histogram::new(LATENCY_BUCKETS)
 }
 
+fn statements_histogram() -> Histogram {
+    Histogram::new([0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 15.0, 20.0, 50.0, 100.0])
+}
+
 impl Metrics {
     fn new() -> Self {
         let mut registry = Registry::with_prefix("identity_core");
@@ -72,6 +80,8 @@ impl Metrics {
             grpc_calls: Family::default(),
             grpc_duration: Family::new_with_constructor(latency_histogram),
             tx_retries: Family::default(),
+            db_statements: Counter::default(),
+            grpc_statements: Family::new_with_constructor(statements_histogram),
             pool_in_use: Gauge::default(),
             pool_idle: Gauge::default(),
             pool_max: Gauge::default(),
@@ -88,6 +98,16 @@ impl Metrics {
             "Transactions started over because the database asked for it, by cause",
             m.tx_retries.clone(),
         );
+        registry.register(
+            "db_statements",
+            "Statements sent to the database, BEGIN and COMMIT included",
+            m.db_statements.clone(),
+        );
+        registry.register(
+            "grpc_call_statements",
+            "Statements one gRPC call sent to the database, by method",
+            m.grpc_statements.clone(),
+        );
         registry.register("db_pool_connections_in_use", "Database connections lent out", m.pool_in_use.clone());
         registry.register("db_pool_connections_idle", "Open database connections not in use", m.pool_idle.clone());
         registry.register("db_pool_connections_max", "Largest number of database connections", m.pool_max.clone());
@@ -100,10 +120,12 @@ impl Metrics {
     }
 
     /// Counts a finished gRPC call.
-    pub fn grpc_call(&self, method: &str, code: tonic::Code, elapsed: Duration) {
+    pub fn grpc_call(&self, method: &str, code: tonic::Code, elapsed: Duration, statements: u64) {
         let method = known_method(method).to_owned();
         self.grpc_calls.get_or_create(&GrpcLabels { method: method.clone(), code: code_name(code).to_owned() }).inc();
-        self.grpc_duration.get_or_create(&MethodLabels { method }).observe(elapsed.as_secs_f64());
+        self.grpc_duration.get_or_create(&MethodLabels { method: method.clone() }).observe(elapsed.as_secs_f64());
+        #[allow(clippy::cast_precision_loss)]
+        self.grpc_statements.get_or_create(&MethodLabels { method }).observe(statements as f64);
     }
 
     /// The text exposition, with the pool gauges read now.
@@ -112,6 +134,7 @@ impl Metrics {
         self.pool_in_use.set(i64::from(size.saturating_sub(idle)));
         self.pool_idle.set(i64::from(idle));
         self.pool_max.set(i64::from(max));
+        self.db_statements.inc_by(store.statements().saturating_sub(self.db_statements.get()));
         let mut out = String::new();
         if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
             tracing::warn!("cannot encode metrics");

@@ -57,7 +57,7 @@ where
         let call = self.inner.call(req);
         Box::pin(
             async move {
-                let res = call.await;
+                let (res, statements) = crate::store::counted(call).await;
                 let code = match &res {
                     // Unary errors travel as trailers-only responses: the
                     // status is in the headers. Without one, the call
@@ -68,8 +68,8 @@ where
                     Err(_) => tonic::Code::Internal,
                 };
                 let elapsed = start.elapsed();
-                metrics().grpc_call(&path, code, elapsed);
-                tracing::info!(code = ?code, latency_ms = elapsed.as_secs_f64() * 1000.0, "grpc call");
+                metrics().grpc_call(&path, code, elapsed, statements);
+                tracing::info!(code = ?code, latency_ms = elapsed.as_secs_f64() * 1000.0, statements, "grpc call");
                 res
             }
             .instrument(span),

@@ -33,6 +33,7 @@ use crate::error::{Error, Result};
 pub use migrate::migrate;
 pub use paging::{DEFAULT_PAGE_SIZE, ListRequest, Listed, MAX_PAGE_SIZE};
 pub use retry::in_tx;
+pub use stats::counted;
 pub use time::to_proto as timestamp;
 
 /// Name of the page-token signing key in `secrets`.

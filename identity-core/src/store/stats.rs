@@ -6,6 +6,21 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+tokio::task_local! {
+    /// Statements of the call in progress (see [`counted`]).
+    static CALL: std::cell::Cell<u64>;
+}
+
+/// Runs `call`, counting the statements it sends (on any store): for the
+/// statements-per-call metric.
+pub async fn counted<F: std::future::Future>(call: F) -> (F::Output, u64) {
+    CALL.scope(std::cell::Cell::new(0), async move {
+        let out = call.await;
+        (out, CALL.try_with(std::cell::Cell::get).unwrap_or(0))
+    })
+    .await
+}
+
 /// Most statement texts kept while recording.
 const LOG_CAPACITY: usize = 256;
 
@@ -22,6 +37,7 @@ impl Stats {
     /// Counts one statement.
     pub fn statement(&self) {
         self.statements.fetch_add(1, Ordering::Relaxed);
+        let _ = CALL.try_with(|c| c.set(c.get() + 1));
     }
 
     /// Statements sent since the store was opened.

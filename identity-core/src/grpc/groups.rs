@@ -87,6 +87,10 @@ impl GroupService for Groups {
                     fields.external_id = Some(ValidGroup::parse(&probe)?.external_id);
                 }
                 "extensions" => fields.extensions = Some(group.extensions.clone()),
+                p if p.starts_with("extensions.") && p.len() > "extensions.".len() => {
+                    fields.extension_attrs.push(p["extensions.".len()..].to_owned());
+                    fields.extension_values.clone_from(&group.extensions);
+                }
                 other => {
                     return Err(Error::invalid("update_mask", format!("unknown Group field {other:?}")).into());
                 }

@@ -126,7 +126,7 @@ where
                     Ok(CompatibilityMode::Strict) => Mode::Strict,
                     _ => Mode::Lenient,
                 };
-                let registry = Registry::from_proto(&t.schemas, state.config.group_members);
+                let registry = Registry::from_proto(&t.schemas, state.config.group_members).strict(mode.is_strict());
                 let tenant = Arc::new(Tenant { mode, registry });
                 state.tenant_cache.put(header, tenant.clone());
                 tenant

@@ -17,17 +17,21 @@ pub mod projection;
 pub mod query;
 pub mod resources;
 pub mod response;
+pub mod routing;
 pub mod schema;
 pub mod state;
 pub mod strict;
 
 use std::future::Future;
 
-use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::extract::Request;
 use axum::routing::{MethodRouter, get, post};
 use axum::serve::ListenerExt;
+use axum::{Router, ServiceExt};
 use tokio::net::TcpListener;
+use tower::Layer;
+use tower::util::MapRequestLayer;
 use tower_http::trace::TraceLayer;
 
 pub use config::Config;
@@ -88,6 +92,8 @@ pub async fn run(
             tracing::warn!(error = %e, "cannot set TCP_NODELAY");
         }
     });
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await?;
+    // Endpoint names are made canonical before routing (see `routing`).
+    let app = MapRequestLayer::new(routing::canonical_request).layer(router(state));
+    axum::serve(listener, ServiceExt::<Request>::into_make_service(app)).with_graceful_shutdown(shutdown).await?;
     Ok(())
 }

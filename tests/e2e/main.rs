@@ -12,6 +12,7 @@ mod errors;
 mod group_scale;
 mod groups;
 mod grpc;
+mod interop;
 mod query;
 mod query_paging;
 mod strict;

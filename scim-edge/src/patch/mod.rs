@@ -9,7 +9,7 @@
 
 pub mod doc;
 pub mod group;
-mod select;
+pub(crate) mod select;
 
 use serde_json::Value;
 

@@ -24,12 +24,15 @@ pub struct Scope<'a> {
     /// Whether the GroupMember resource and the Group `membersMetadata`
     /// extension are advertised.
     group_members: bool,
+    /// Whether the tenant runs the strict interop profile (filters must
+    /// quote their string values).
+    strict: bool,
 }
 
 impl Scope<'static> {
     /// The RFC 7643 schemas alone.
     pub const fn builtin(kind: ResourceKind) -> Self {
-        Self { kind, custom: &[], group_members: true }
+        Self { kind, custom: &[], group_members: true, strict: false }
     }
 }
 
@@ -60,6 +63,11 @@ impl<'a> Scope<'a> {
         self.extensions().find(|s| s.id.eq_ignore_ascii_case(urn))
     }
 
+    /// Whether the tenant runs the strict interop profile.
+    pub fn is_strict(self) -> bool {
+        self.strict
+    }
+
     /// Whether `schema` is one of the tenant's own (not RFC 7643's).
     pub fn is_custom(self, schema: &SchemaDef) -> bool {
         self.custom.iter().any(|(_, s)| std::ptr::eq(*s, schema))
@@ -71,6 +79,7 @@ impl<'a> Scope<'a> {
 pub struct Registry {
     custom: Vec<(ResourceKind, &'static SchemaDef)>,
     group_members: bool,
+    strict: bool,
 }
 
 impl Registry {
@@ -87,12 +96,17 @@ impl Registry {
                 (kind, intern(s))
             })
             .collect();
-        Self { custom, group_members }
+        Self { custom, group_members, strict: false }
+    }
+
+    /// The same, for a tenant in the strict interop profile (`strict`).
+    pub fn strict(self, strict: bool) -> Self {
+        Self { strict, ..self }
     }
 
     /// `kind` as this tenant sees it.
     pub fn scope(&self, kind: ResourceKind) -> Scope<'_> {
-        Scope { kind, custom: &self.custom, group_members: self.group_members }
+        Scope { kind, custom: &self.custom, group_members: self.group_members, strict: self.strict }
     }
 
     /// The resource types this tenant sees, for `/ResourceTypes`.

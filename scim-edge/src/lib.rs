@@ -12,6 +12,7 @@ pub mod convert;
 pub mod error;
 pub mod extract;
 pub mod filter;
+pub mod openapi;
 pub mod patch;
 pub mod projection;
 pub mod query;
@@ -64,7 +65,8 @@ pub fn router(state: AppState) -> Router {
         .route("/ResourceTypes", only(get(discovery::resource_types)))
         .route("/ResourceTypes/{id}", only(get(discovery::resource_type)))
         .route("/Schemas", only(get(discovery::schemas)))
-        .route("/Schemas/{id}", only(get(discovery::schema_by_id)));
+        .route("/Schemas/{id}", only(get(discovery::schema_by_id)))
+        .route("/openapi.json", only(get(openapi::document)));
     let app = Router::new()
         .nest(BASE_PATH, api)
         .fallback(|| async { ScimError::not_found("no such endpoint; the SCIM API is under /scim/v2") })

@@ -99,6 +99,14 @@ impl Projection {
         }
     }
 
+    /// Whether `attributes` names extension `s` or one of its attributes.
+    fn asks_for(&self, s: &SchemaDef) -> bool {
+        let from = |r: &schema::Resolved| std::ptr::eq(r.schema, s);
+        self.include.as_ref().is_some_and(|sel| {
+            sel.has_extension(s) || sel.attrs.iter().any(from) || sel.filtered.iter().any(|(r, _)| from(r))
+        })
+    }
+
     /// Applies the projection to a rendered resource of `kind`.
     pub fn apply(&self, scope: Scope<'_>, mut doc: Value) -> Value {
         let Some(obj) = doc.as_object_mut() else {
@@ -109,7 +117,11 @@ impl Projection {
             if is_core {
                 self.filter_container(obj, schema_def, scope, true);
             } else if let Some(key) = crate::convert::json::key_of(obj, schema_def.id) {
-                if self.exclude.has_extension(schema_def) {
+                // An extension `/ResourceTypes` does not list (the
+                // draft groupMembers one, unless advertised) is shown only
+                // when asked for: RFC-literal clients refuse undeclared ones.
+                let advertised = scope.advertised_extensions().any(|s| std::ptr::eq(s, schema_def));
+                if self.exclude.has_extension(schema_def) || (!advertised && !self.asks_for(schema_def)) {
                     obj.remove(&key);
                 } else if let Some(Value::Object(ext)) = obj.get_mut(&key) {
                     self.filter_container(ext, schema_def, scope, false);
@@ -421,5 +433,24 @@ mod tests {
             let e = Projection::parse(ResourceKind::User.into(), Some(bad), None).err().and_then(|e| e.scim_type);
             assert_eq!(e, Some(ScimType::InvalidValue), "{bad}");
         }
+    }
+
+    #[test]
+    fn an_extension_resource_types_do_not_list_is_shown_only_when_asked_for() -> Result<(), String> {
+        let registry = schema::Registry::from_proto(&[], false);
+        let scope = registry.scope(ResourceKind::Group);
+        let ext = schema::GROUP_MEMBERS_EXTENSION;
+        let group = json!({"schemas": [schema::GROUP_SCHEMA, ext], "id": "g", "displayName": "G",
+            (ext): {"membersMetadata": {"policy": "inline", "memberCount": 0}}});
+        let v = Projection::default().apply(scope, group.clone());
+        assert!(v.get(ext).is_none());
+        assert_eq!(v["schemas"], json!([schema::GROUP_SCHEMA]));
+        for asked in [ext.to_owned(), format!("{ext}:membersMetadata")] {
+            let p = Projection::parse(scope, Some(&asked), None).map_err(|e| e.detail)?;
+            assert_eq!(p.apply(scope, group.clone())[ext]["membersMetadata"]["policy"], "inline", "{asked}");
+        }
+        let advertised = schema::Registry::from_proto(&[], true);
+        assert!(Projection::default().apply(advertised.scope(ResourceKind::Group), group).get(ext).is_some());
+        Ok(())
     }
 }

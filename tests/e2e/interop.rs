@@ -130,3 +130,14 @@ e2e!(lenient_tenants_accept_unquoted_filter_values_and_strict_ones_refuse_them, 
     let quoted = app.call_as(Some(&auth), Method::GET, "/Users?filter=userName+sw+%22O%22", None).await;
     assert_eq!(quoted.status, StatusCode::OK);
 });
+
+e2e!(the_openapi_description_is_served_without_a_token, |app| {
+    let a = app.call_as(None, Method::GET, "/openapi.json", None).await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(a.header("content-type"), Some("application/json"));
+    assert_eq!(a.body["openapi"], "3.1.0");
+    assert!(a.body["paths"]["/Users/{id}"]["patch"].is_object());
+    assert_eq!(a.body["components"]["securitySchemes"]["bearerAuth"]["scheme"], "bearer");
+    // Everything else still needs one.
+    assert_eq!(app.call_as(None, Method::GET, "/Users", None).await.status, StatusCode::UNAUTHORIZED);
+});

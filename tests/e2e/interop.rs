@@ -67,6 +67,17 @@ e2e!(endpoint_names_match_in_any_case_with_a_trailing_slash_on_every_method, |ap
     assert_eq!(app.delete(&format!("/groups/{gid}/")).await.status, StatusCode::NO_CONTENT);
     assert_eq!(app.delete(&format!("/users/{id}")).await.status, StatusCode::NO_CONTENT);
     assert_eq!(app.get(&format!("/Users/{id}")).await.status, StatusCode::NOT_FOUND);
+    // Bulk too, and the paths inside it.
+    let bulk = app
+        .post(
+            "/bulk/",
+            json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": [
+                {"method": "POST", "path": "/users/", "bulkId": "b1", "data": {"userName": "bulk@x.com"}}]}),
+        )
+        .await;
+    assert_eq!(bulk.status, StatusCode::OK, "{}", bulk.body);
+    assert_eq!(bulk.body["Operations"][0]["status"], "201", "{}", bulk.body);
+    assert!(bulk.body["Operations"][0]["location"].as_str().unwrap().contains("/scim/v2/Users/"));
     // Ids keep their case; unknown endpoints are still 404.
     assert_eq!(app.get("/Nope").await.status, StatusCode::NOT_FOUND);
 });

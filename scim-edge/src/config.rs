@@ -30,11 +30,19 @@ pub struct Config {
     /// Largest request body accepted, in bytes (larger: 413).
     #[arg(long, env = "SCIM_EDGE_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
-    /// Advertise the GroupMember resource (/GroupMembers) in /ResourceTypes
-    /// and /Schemas, and `membersMetadata` on groups
-    /// (draft-zollner-scim-group-members). /GroupMembers is served either way.
-    #[arg(long, env = "SCIM_EDGE_GROUP_MEMBERS", default_value_t = true, action = clap::ArgAction::Set)]
-    pub group_members: bool,
+    /// List the GroupMember resource and the Group `membersMetadata`
+    /// extension (draft-zollner-scim-group-members) in /ResourceTypes, for
+    /// clients that know the draft. /GroupMembers, `membersMetadata` and
+    /// both schemas in /Schemas are served either way. (The flag and variable
+    /// keep their earlier names; only the default changed, to false.)
+    #[arg(
+        long = "group-members",
+        alias = "advertise-group-members",
+        env = "SCIM_EDGE_GROUP_MEMBERS",
+        default_value_t = false,
+        action = clap::ArgAction::Set
+    )]
+    pub advertise_group_members: bool,
     /// How long a tenant's mode and schemas are remembered, in seconds (0:
     /// ask identity-core on every request). Credentials are checked by
     /// identity-core on every call regardless.
@@ -59,7 +67,7 @@ impl Config {
             listen: "127.0.0.1:0".to_owned(),
             public_url: None,
             max_body_bytes: 1024 * 1024,
-            group_members: true,
+            advertise_group_members: false,
             tenant_cache_secs: 5,
             core_timeout_secs: 30,
             metrics_listen: None,

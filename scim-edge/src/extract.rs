@@ -86,7 +86,8 @@ where
                     Ok(CompatibilityMode::Strict) => Mode::Strict,
                     _ => Mode::Lenient,
                 };
-                let registry = Registry::from_proto(&t.schemas, state.config.group_members);
+                let registry =
+                    Registry::from_proto(&t.schemas, state.config.advertise_group_members).strict(mode.is_strict());
                 let tenant = Arc::new(Tenant { id: t.id, mode, registry });
                 state.tenant_cache.put(header, tenant.clone());
                 tenant

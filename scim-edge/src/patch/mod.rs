@@ -10,7 +10,7 @@
 pub mod doc;
 pub mod fields;
 pub mod group;
-mod select;
+pub(crate) mod select;
 
 use serde_json::Value;
 

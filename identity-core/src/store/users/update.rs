@@ -9,10 +9,10 @@
 use proto::v1::{Name, ResourceType, User};
 use sea_orm::{ColumnTrait, QueryFilter, TryIntoModel};
 
-use super::super::entities::{user_values, users};
+use super::super::entities::user_values;
 use super::super::scoped::Scoped;
 use super::super::{Store, in_tx, schemas, time};
-use super::{assemble, lock, rows, unique_user_name};
+use super::{assemble, lock, rows, write_row};
 use crate::domain::{ResourceId, TenantId, ValidUser, check_version};
 use crate::error::{Error, Result};
 
@@ -123,16 +123,7 @@ pub async fn update(
             }
             let next = ValidUser::parse(merged)?;
             let new_row = rows::user_row(tenant.as_str(), id.as_str(), &next, version + 1, created, time::now_us());
-            let updated = users::Entity::update_in(&tenant)
-                .set(new_row.clone())
-                .filter(users::Column::Id.eq(id.as_str()))
-                .filter(users::Column::Version.eq(version))
-                .exec(txn)
-                .await
-                .map_err(unique_user_name)?;
-            if updated.rows_affected == 0 {
-                return Err(Error::Conflict);
-            }
+            write_row(txn, &tenant, &id, version, new_row.clone()).await?;
             if !multi.is_empty() {
                 user_values::Entity::delete_in(&tenant)
                     .filter(user_values::Column::UserId.eq(id.as_str()))

@@ -114,6 +114,10 @@ fn attribute(
     let Some(r) = schema::resolve(scope, attr.urn.as_deref(), &attr.name, attr.sub_attr.as_deref()) else {
         return;
     };
+    if r.attr.mutability == schema::Mutability::WriteOnly {
+        // `password`: accepted and dropped, never stored, so no field.
+        return;
+    }
     let sub = r.sub.map(|s| s.name).or(path.sub_attr.as_deref().and_then(|s| r.attr.sub_attribute(s).map(|d| d.name)));
     let field = if r.schema.id.eq_ignore_ascii_case(ENTERPRISE_USER_SCHEMA) {
         format!("enterprise.{}", snake(r.attr.name))
@@ -206,6 +210,15 @@ mod tests {
     fn a_value_filter_needs_the_stored_user_and_touches_only_its_collection() -> Result<(), String> {
         let p = planned(json!([{"op": "replace", "path": "emails[type eq \"work\"].value", "value": "a@x.com"}]))?;
         assert_eq!(p, FieldPatch { mask: vec!["emails".into()], needs_current: true });
+        Ok(())
+    }
+
+    #[test]
+    fn a_password_names_no_field() -> Result<(), String> {
+        let p = planned(
+            json!([{"op": "replace", "path": "password", "value": "s3cret"}, {"op": "replace", "value": {"password": "x", "title": "CTO"}}]),
+        )?;
+        assert_eq!(p, FieldPatch { mask: vec!["title".into()], needs_current: false });
         Ok(())
     }
 

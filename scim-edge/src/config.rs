@@ -1,16 +1,7 @@
 //! The edge's configuration, parsed once in `main` (or built by tests).
 
-use clap::{Parser, ValueEnum};
-
-/// Log line format on stderr.
-#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum LogFormat {
-    /// Human-readable lines.
-    #[default]
-    Text,
-    /// One JSON object per line (for log collectors).
-    Json,
-}
+use clap::Parser;
+pub use telemetry::LogFormat;
 
 /// scim-edge settings.
 #[derive(Parser, Debug, Clone)]

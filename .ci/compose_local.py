@@ -10,6 +10,7 @@ usage: compose_local.py COMPOSE_FILE BIN_DIR OUT_DIR
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -55,7 +56,8 @@ def until(what, check):
 
 def mariadb(server, sql):
     u = urllib.parse.urlparse(server)
-    cmd = ["mariadb", f"-h{u.hostname}", f"-P{u.port or 3306}", f"-u{u.username or 'root'}", "-e", sql]
+    client = shutil.which("mariadb") or "mysql"  # Debian names both
+    cmd = [client, f"-h{u.hostname}", f"-P{u.port or 3306}", f"-u{u.username or 'root'}", "-e", sql]
     if u.password:
         cmd.insert(1, f"-p{u.password}")
     subprocess.run(cmd, check=True, timeout=30)

@@ -1,24 +1,20 @@
 //! The edge's configuration, parsed once in `main` (or built by tests).
 
-use clap::{Parser, ValueEnum};
-
-/// Log line format on stderr.
-#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum LogFormat {
-    /// Human-readable lines.
-    #[default]
-    Text,
-    /// One JSON object per line (for log collectors).
-    Json,
-}
+use clap::Parser;
+pub use telemetry::LogFormat;
 
 /// scim-edge settings.
 #[derive(Parser, Debug, Clone)]
 #[command(name = "scim-edge", version, about = "Stateless SCIM 2.0 endpoint (/scim/v2) in front of identity-core")]
 pub struct Config {
-    /// identity-core's gRPC address.
+    /// identity-core's gRPC address: one or more http:// URLs, comma-separated.
+    /// Host names are resolved again every --core-resolve-secs, and calls are
+    /// balanced across every address that reports SERVING.
     #[arg(long, env = "IDENTITY_CORE_URL", default_value = "http://127.0.0.1:50051")]
     pub core_url: String,
+    /// How often host names in --core-url are resolved again, in seconds.
+    #[arg(long, env = "SCIM_EDGE_CORE_RESOLVE_SECS", default_value_t = 5)]
+    pub core_resolve_secs: u64,
     /// Address to listen on.
     #[arg(long, env = "SCIM_EDGE_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: String,
@@ -70,6 +66,7 @@ impl Config {
             advertise_group_members: false,
             tenant_cache_secs: 5,
             core_timeout_secs: 30,
+            core_resolve_secs: 5,
             metrics_listen: None,
             log_format: LogFormat::Text,
         }

@@ -9,6 +9,7 @@
 
 pub mod config;
 pub mod convert;
+pub mod core_pool;
 pub mod error;
 pub mod extract;
 pub mod filter;
@@ -94,6 +95,8 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let state = AppState::new(config)?;
+    // The first requests should find the replicas that are already up.
+    state.pool.first_round(std::time::Duration::from_secs(5)).await;
     // TCP_NODELAY on every accepted connection: responses go out at once.
     let listener = listener.tap_io(|tcp| {
         if let Err(e) = tcp.set_nodelay(true) {

@@ -78,6 +78,9 @@ impl Error {
             Self::ExpiredPageToken => (Code::InvalidArgument, ErrorReason::ExpiredPageToken, vec![]),
             Self::Internal(_) => (Code::Internal, ErrorReason::Unspecified, vec![]),
             Self::Conflict => (Code::Aborted, ErrorReason::Unspecified, vec![]),
+            Self::Database(db) if crate::store::is_unavailable(db) => {
+                (Code::Unavailable, ErrorReason::Unspecified, vec![])
+            }
             Self::Database(_) => (Code::Internal, ErrorReason::Unspecified, vec![]),
         }
     }

@@ -40,6 +40,9 @@ enum Command {
         /// Address to listen on.
         #[arg(long, env = "IDENTITY_CORE_LISTEN", default_value = "127.0.0.1:50051")]
         listen: String,
+        /// Another node of the same Galera cluster (mysql://...), used while the --database-url node is down; repeatable, tried in order.
+        #[arg(long = "database-fallback-url", env = "IDENTITY_DATABASE_FALLBACK_URLS", value_delimiter = ',')]
+        database_fallback_urls: Vec<String>,
     },
     /// Applies pending migrations and exits.
     Migrate {
@@ -119,8 +122,8 @@ async fn main() -> anyhow::Result<()> {
         .with_ansi(std::io::stderr().is_terminal())
         .init();
     match Cli::parse().command {
-        Command::Serve { db, listen } => {
-            let store = open(&db).await?;
+        Command::Serve { db, listen, database_fallback_urls } => {
+            let store = open_with_fallbacks(&db, &database_fallback_urls).await?;
             let shutdown = shutdown_signal()?;
             let listener = TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
             tracing::info!(addr = %listener.local_addr()?, "identity-core listening");
@@ -182,12 +185,18 @@ async fn main() -> anyhow::Result<()> {
 
 /// Connects (creating the SQLite directory if needed) and migrates.
 async fn open(db: &Db) -> anyhow::Result<Store> {
+    open_with_fallbacks(db, &[]).await
+}
+
+/// [`open`], with other Galera nodes to fail over to.
+async fn open_with_fallbacks(db: &Db, fallbacks: &[String]) -> anyhow::Result<Store> {
     let dir =
         sqlite_path(&db.database_url).and_then(|path| Path::new(path).parent()).filter(|d| !d.as_os_str().is_empty());
     if let Some(dir) = dir {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
-    let store = Store::connect(&db.database_url).await.context("cannot connect to the database")?;
+    let store =
+        Store::connect_with_fallbacks(&db.database_url, fallbacks).await.context("cannot connect to the database")?;
     store.migrate().await.context("cannot apply migrations")?;
     Ok(store)
 }

@@ -2,6 +2,7 @@
 //! tenant-scoped (see [`scoped`]), every mutation runs in one transaction
 //! that is retried whole on a deadlock or a Galera certification failure.
 
+mod cluster;
 mod entities;
 mod filter;
 pub mod groups;
@@ -25,6 +26,7 @@ use tokio::sync::OnceCell;
 
 use crate::error::{Error, Result};
 
+pub use cluster::is_unavailable;
 pub use paging::{ListRequest, Listed};
 pub use retry::in_tx;
 pub use time::to_proto as timestamp;
@@ -50,6 +52,11 @@ impl Store {
     /// Connects to `url` (`sqlite://file.db?mode=rwc` or
     /// `mysql://user:pass@host/db`).
     pub async fn connect(url: &str) -> Result<Self, sea_orm::DbErr> {
+        Self::connect_opts(Self::options(url)).await
+    }
+
+    /// The pool settings for `url`.
+    fn options(url: &str) -> ConnectOptions {
         let mut opts = ConnectOptions::new(url.to_owned());
         opts.sqlx_logging(false)
             .max_connections(if url.starts_with("sqlite:") { 4 } else { 32 })
@@ -64,6 +71,11 @@ impl Store {
                     .pragma("case_sensitive_like", "ON")
                     .create_if_missing(true)
             });
+        cluster::set_up_sessions(&mut opts);
+        opts
+    }
+
+    async fn connect_opts(opts: ConnectOptions) -> Result<Self, sea_orm::DbErr> {
         let db = Database::connect(opts).await?;
         Ok(Self {
             db,

@@ -78,7 +78,9 @@ impl Error {
             Self::ExpiredPageToken => (Code::InvalidArgument, ErrorReason::ExpiredPageToken, vec![]),
             Self::Internal(_) => (Code::Internal, ErrorReason::Unspecified, vec![]),
             Self::Conflict => (Code::Aborted, ErrorReason::Unspecified, vec![]),
-            Self::Database(db) if crate::store::is_unavailable(db) => {
+            // A lost node, or a conflict still there after every retry: both
+            // pass, so the client is told to come back (503 + Retry-After).
+            Self::Database(db) if crate::store::is_transient(db) => {
                 (Code::Unavailable, ErrorReason::Unspecified, vec![])
             }
             Self::Database(_) => (Code::Internal, ErrorReason::Unspecified, vec![]),

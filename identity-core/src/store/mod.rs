@@ -26,7 +26,7 @@ use tokio::sync::OnceCell;
 
 use crate::error::{Error, Result};
 
-pub use cluster::is_unavailable;
+pub use cluster::is_transient;
 pub use paging::{ListRequest, Listed};
 pub use retry::in_tx;
 pub use time::to_proto as timestamp;

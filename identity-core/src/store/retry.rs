@@ -8,10 +8,14 @@ use std::time::Duration;
 
 use sea_orm::{DatabaseTransaction, DbErr, RuntimeErr, TransactionTrait};
 
-use super::Store;
+use super::{Store, cluster};
 use crate::error::{Error, Result};
 
-const MAX_ATTEMPTS: u32 = 6;
+/// Enough for a hot row written through several Galera nodes at once (each
+/// node's writers lose certification to the others' in turn).
+const MAX_ATTEMPTS: u32 = 10;
+/// The longest pause between two attempts.
+const MAX_BACKOFF_MS: u64 = 200;
 
 /// A boxed future borrowing the transaction.
 pub type TxFuture<'c, T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'c>>;
@@ -30,12 +34,22 @@ where
         let outcome = async {
             let _writer = store.writer().await;
             let txn = store.conn().begin().await?;
+            cluster::mark(&txn).await?;
             match work(&txn).await {
                 Ok(v) => {
+                    cluster::check_mark(&txn).await?;
                     txn.commit().await?;
                     Ok(v)
                 }
                 Err(e) => {
+                    // A transaction the cluster silently rolled back fails
+                    // in odd ways (a row it just wrote is "not found"):
+                    // that is a conflict, retried.
+                    let e = if !retryable(&e) && matches!(cluster::check_mark(&txn).await, Err(Error::Conflict)) {
+                        Error::Conflict
+                    } else {
+                        e
+                    };
                     // Dropping the transaction rolls it back as well; an
                     // explicit rollback returns the connection sooner.
                     let _ = txn.rollback().await;
@@ -46,12 +60,20 @@ where
         .await;
         match outcome {
             Err(ref e) if attempt < MAX_ATTEMPTS && retryable(e) => {
-                tracing::debug!(attempt, error = %e, "transaction conflict, retrying");
-                tokio::time::sleep(Duration::from_millis(5 * u64::from(attempt * attempt))).await;
+                tracing::debug!(attempt, error = ?e, "transaction conflict, retrying");
+                tokio::time::sleep(backoff(attempt)).await;
             }
             other => return other,
         }
     }
+}
+
+/// The pause after failed attempt `attempt`: growing, capped, and jittered
+/// (0.5x to 1.5x) so that writers who collided do not collide again in step.
+fn backoff(attempt: u32) -> Duration {
+    let base = (5 * u64::from(attempt * attempt)).min(MAX_BACKOFF_MS);
+    let jitter = u64::from(getrandom::u32().unwrap_or(u32::MAX / 2) % 1000);
+    Duration::from_micros(base * (500 + jitter))
 }
 
 /// Whether a retry of the whole transaction may succeed.

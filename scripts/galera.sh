@@ -104,6 +104,8 @@ wsrep_node_address=127.0.0.1:$(gcomm_port "$n")
 wsrep_sst_method=rsync
 wsrep_sst_receive_address=127.0.0.1:$(sst_port "$n")
 wsrep_slave_threads=4
+# Certification conflicts and brute-force aborts go to error.log.
+wsrep_log_conflicts=ON
 # Galera's defaults for the limits, written out: a write set may touch at most
 # this many rows (0 = no limit) and be at most this many bytes (2 GiB).
 wsrep_max_ws_rows=0

@@ -154,3 +154,18 @@ pub async fn script(args: &[&str]) -> String {
     assert!(out.status.success(), "{desc} failed ({}):\n{text}", out.status);
     text
 }
+
+/// Nothing half-written on the node: every user has exactly two emails (the
+/// suite creates users with two), and no email outlives its user.
+pub async fn assert_users_whole(conn: &mut MySqlConnection, port: u16) {
+    let partial = int(
+        conn,
+        "SELECT COUNT(*) FROM users u WHERE (SELECT COUNT(*) FROM user_values v \
+         WHERE v.user_id = u.id AND v.attr = 'emails') <> 2",
+    )
+    .await;
+    assert_eq!(partial, 0, "users without exactly two emails on node {port}");
+    let orphans =
+        int(conn, "SELECT COUNT(*) FROM user_values v LEFT JOIN users u ON u.id = v.user_id WHERE u.id IS NULL").await;
+    assert_eq!(orphans, 0, "emails of no user on node {port}");
+}

@@ -147,21 +147,7 @@ galera_test!(a_node_killed_under_write_load_loses_no_acknowledged_write, |stack|
         for (name, id) in &all.users {
             assert_eq!(users.get(name), Some(id), "acknowledged user {name} missing on node {port}");
         }
-        // Nothing half-written: every stored user has both emails, no email
-        // outlives its user.
-        let partial = cluster::int(
-            &mut conn,
-            "SELECT COUNT(*) FROM users u WHERE (SELECT COUNT(*) FROM user_values v \
-             WHERE v.user_id = u.id AND v.attr = 'emails') <> 2",
-        )
-        .await;
-        assert_eq!(partial, 0, "users without exactly two emails on node {port}");
-        let orphans = cluster::int(
-            &mut conn,
-            "SELECT COUNT(*) FROM user_values v LEFT JOIN users u ON u.id = v.user_id WHERE u.id IS NULL",
-        )
-        .await;
-        assert_eq!(orphans, 0, "emails of no user on node {port}");
+        cluster::assert_users_whole(&mut conn, port).await;
         let members: BTreeSet<String> = cluster::pairs(
             &mut conn,
             &format!("SELECT member_id, member_type FROM group_members WHERE group_id = '{gid}'"),

@@ -100,7 +100,10 @@ galera_test!(the_same_user_name_through_both_edges_is_created_once_in_each_of_10
     let before = Conflicts::now().await;
     let rounds: usize = std::env::var("GALERA_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(100);
     for round in 0..rounds {
-        let body = json!({"schemas": [USER], "userName": format!("race{round}@x.com")});
+        let name = format!("race{round}@x.com");
+        let body = json!({"schemas": [USER], "userName": name, "emails": [
+            {"value": format!("work-{name}"), "type": "work"}, {"value": format!("home-{name}"), "type": "home"}
+        ]});
         let (a1, b1, a2, b2) = tokio::join!(
             e.post(0, "/Users", &body),
             e.post(1, "/Users", &body),
@@ -120,6 +123,7 @@ galera_test!(the_same_user_name_through_both_edges_is_created_once_in_each_of_10
         assert_eq!(cluster::int(&mut conn, "SELECT COUNT(*) FROM users").await, rounds as i64, "users on node {port}");
         let names = cluster::int(&mut conn, "SELECT COUNT(DISTINCT user_name_lower) FROM users").await;
         assert_eq!(names, rounds as i64, "distinct userNames on node {port}");
+        cluster::assert_users_whole(&mut conn, port).await;
     }
     let conflicts = Conflicts::now().await.since(before);
     eprintln!(

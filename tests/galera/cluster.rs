@@ -75,9 +75,18 @@ pub async fn pairs(conn: &mut MySqlConnection, sql: &str) -> Vec<(String, String
 
 /// A global status variable of the node on `port`, `None` when it does not answer.
 pub async fn status(port: u16, name: &str) -> Option<String> {
+    show(port, "STATUS", name).await
+}
+
+/// A global system variable of the node on `port`.
+pub async fn variable(port: u16, name: &str) -> Option<String> {
+    show(port, "VARIABLES", name).await
+}
+
+async fn show(port: u16, what: &str, name: &str) -> Option<String> {
     let attempt = async {
         let mut conn = MySqlConnection::connect(&format!("mysql://root@127.0.0.1:{port}")).await.ok()?;
-        let row: Option<(String, String)> = sqlx::query_as(AssertSqlSafe(format!("SHOW GLOBAL STATUS LIKE '{name}'")))
+        let row: Option<(String, String)> = sqlx::query_as(AssertSqlSafe(format!("SHOW GLOBAL {what} LIKE '{name}'")))
             .fetch_optional(&mut conn)
             .await
             .ok()?;

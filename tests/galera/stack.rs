@@ -28,6 +28,8 @@ pub const MEMBERS_EXT: &str = "urn:ietf:params:scim:schemas:extension:groupMembe
 pub struct Stack {
     pub db: String,
     pub edges: Edges,
+    /// `http://127.0.0.1:PORT` of core A (node 1) and core B (node 2), for gRPC.
+    pub cores: [String; 2],
     logs: PathBuf,
     children: Vec<(&'static str, Child)>,
 }
@@ -77,6 +79,7 @@ impl Stack {
         let mut stack = Self {
             db: db.clone(),
             edges: Edges { base: [String::new(), String::new()], token: String::new(), http: http() },
+            cores: [String::new(), String::new()],
             logs,
             children: Vec::new(),
         };
@@ -105,6 +108,7 @@ impl Stack {
             let mut core = core_command(&args);
             core.env("RUST_LOG", "info,identity_core::store::retry=debug");
             let core = stack.serve(name, core, "identity-core listening addr=").await;
+            stack.cores[i] = format!("http://{core}");
             let mut edge = Command::new(bin("scim-edge"));
             edge.args(["--core-url", &format!("http://{core}"), "--listen", "127.0.0.1:0"])
                 .env("RUST_LOG", "info")

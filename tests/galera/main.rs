@@ -20,7 +20,8 @@ macro_rules! galera_test {
             let Some(_cluster) = crate::cluster::claim(stringify!($name)).await else {
                 return;
             };
-            let $stack = crate::stack::Stack::start(stringify!($name)).await;
+            #[allow(unused_mut)]
+            let mut $stack = crate::stack::Stack::start(stringify!($name)).await;
             $body
         }
     };

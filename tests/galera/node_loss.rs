@@ -166,3 +166,21 @@ galera_test!(a_node_killed_under_write_load_loses_no_acknowledged_write, |stack|
         }
     }
 });
+
+galera_test!(a_core_whose_primary_is_down_at_start_serves_through_a_fallback, |stack| {
+    // Nothing listens on 3319: the primary is down from the start.
+    let down = cluster::url(3319, &stack.db);
+    let core = stack.start_core("core-c", &down, &[cluster::url(NODES[2], &stack.db)]).await;
+    let base = stack.start_edge("edge-c", &core).await;
+    assert!(
+        stack.log_text("core-c").contains("primary database node unavailable; using a fallback"),
+        "{}",
+        stack.log_text("core-c")
+    );
+    let mut edges = stack.edges.clone();
+    edges.base[0] = base;
+    let id = edges.create_user(0, "fallback@x.com").await;
+    let mut conn = cluster::connect(NODES[0], &stack.db).await;
+    let stored = cluster::int(&mut conn, &format!("SELECT COUNT(*) FROM users WHERE id = '{id}'")).await;
+    assert_eq!(stored, 1, "the user created through the fallback, read on node 1");
+});

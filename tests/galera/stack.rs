@@ -98,25 +98,31 @@ impl Stack {
             std::fs::read_to_string(&out).unwrap_or_default().lines().last().unwrap_or_default().to_owned();
 
         for (i, (name, edge_name)) in [("core-a", "edge-a"), ("core-b", "edge-b")].into_iter().enumerate() {
-            let mut args = vec!["serve".to_owned(), "--database-url".to_owned(), cluster::url(NODES[i], &db)];
-            for k in 1..NODES.len() {
-                args.push("--database-fallback-url".to_owned());
-                args.push(cluster::url(NODES[(i + k) % NODES.len()], &db));
-            }
-            args.extend(["--listen".to_owned(), "127.0.0.1:0".to_owned()]);
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            let mut core = core_command(&args);
-            core.env("RUST_LOG", "info,identity_core::store::retry=debug");
-            let core = stack.serve(name, core, "identity-core listening addr=").await;
-            stack.cores[i] = format!("http://{core}");
-            let mut edge = Command::new(bin("scim-edge"));
-            edge.args(["--core-url", &format!("http://{core}"), "--listen", "127.0.0.1:0"])
-                .env("RUST_LOG", "info")
-                .stdin(Stdio::null());
-            let edge = stack.serve(edge_name, edge, "scim-edge listening on http://").await;
-            stack.edges.base[i] = format!("http://{edge}/scim/v2");
+            let fallbacks: Vec<String> =
+                (1..NODES.len()).map(|k| cluster::url(NODES[(i + k) % NODES.len()], &db)).collect();
+            stack.cores[i] = stack.start_core(name, &cluster::url(NODES[i], &db), &fallbacks).await;
+            let core = stack.cores[i].clone();
+            stack.edges.base[i] = stack.start_edge(edge_name, &core).await;
         }
         stack
+    }
+
+    /// Starts `identity-core serve` on `primary` with `fallbacks`; returns its URL.
+    pub async fn start_core(&mut self, name: &'static str, primary: &str, fallbacks: &[String]) -> String {
+        let mut args = vec!["serve", "--database-url", primary, "--listen", "127.0.0.1:0"];
+        for url in fallbacks {
+            args.extend(["--database-fallback-url", url.as_str()]);
+        }
+        let mut core = core_command(&args);
+        core.env("RUST_LOG", "info,identity_core::store::retry=debug");
+        format!("http://{}", self.serve(name, core, "identity-core listening addr=").await)
+    }
+
+    /// Starts `scim-edge` in front of `core`; returns its SCIM base URL.
+    pub async fn start_edge(&mut self, name: &'static str, core: &str) -> String {
+        let mut edge = Command::new(bin("scim-edge"));
+        edge.args(["--core-url", core, "--listen", "127.0.0.1:0"]).env("RUST_LOG", "info").stdin(Stdio::null());
+        format!("http://{}/scim/v2", self.serve(name, edge, "scim-edge listening on http://").await)
     }
 
     /// Starts a long-running `cmd` logging to `name`.log; returns the

@@ -51,7 +51,9 @@ main() {
 
     # A cluster nobody runs starts from fresh datadirs, and is stopped at
     # the end; one already running (a developer's) is used and left running.
-    if ! scripts/galera.sh status 2>/dev/null | grep -q ' pid '; then
+    local status
+    status=$(scripts/galera.sh status 2>/dev/null || true)
+    if ! grep -q ' pid ' <<<"$status"; then
         rm -rf "$ROOT/target/galera"
         STARTED_CLUSTER=1
     fi

@@ -7,7 +7,7 @@
 //! node is gone, or a conflict outlasted every retry) become gRPC
 //! `UNAVAILABLE`, which the edge answers with 503 + Retry-After.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -23,28 +23,32 @@ const PROBE_INTERVAL: Duration = Duration::from_secs(1);
 /// How long a probe may take before the node counts as down.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// Whether a session is on a Galera node (`@@wsrep_on`; an error on a
+/// server without wsrep at all).
+const IS_GALERA: &str = "SELECT CAST(@@wsrep_on AS SIGNED)";
 /// `wsrep_sync_wait` bit 1: SELECT, SHOW and BEGIN first wait until this node
 /// has applied every write set committed in the cluster before them. Writes
 /// need no wait: certification orders them whatever a node has applied.
-const SESSION_SETUP: &str = "SET SESSION wsrep_sync_wait = IF(@@wsrep_on, 1, 0)";
-/// MySQL's "unknown system variable": a server without wsrep at all.
-const ER_UNKNOWN_SYSTEM_VARIABLE: u16 = 1193;
+const SESSION_SETUP: &str = "SET SESSION wsrep_sync_wait = 1";
 
-/// Sets up every new MySQL connection for Galera (a no-op on a server that
-/// is not a Galera node).
+/// Set once this process has connected to a Galera node: transactions then
+/// carry the savepoint of [`mark`]. Process-wide because the pool gives
+/// connections no state of their own; a process talks to one database, and
+/// the savepoint is harmless (one more statement) elsewhere.
+static ON_GALERA: AtomicBool = AtomicBool::new(false);
+
+/// Sets up every new MySQL connection for Galera (nothing happens on a
+/// server that is not a Galera node).
 pub(super) fn set_up_sessions(opts: &mut ConnectOptions) {
     opts.map_sqlx_mysql_pool_opts(|pool| {
         pool.after_connect(|conn, _meta| {
             Box::pin(async move {
-                match conn.execute(SESSION_SETUP).await {
-                    Err(sqlx::Error::Database(db))
-                        if db.try_downcast_ref::<MySqlDatabaseError>().map(|e| e.number())
-                            == Some(ER_UNKNOWN_SYSTEM_VARIABLE) =>
-                    {
-                        Ok(())
-                    }
-                    other => other.map(drop),
+                let on: Option<i64> = sqlx::query_scalar(IS_GALERA).fetch_one(&mut *conn).await.ok();
+                if on == Some(1) {
+                    ON_GALERA.store(true, Ordering::Relaxed);
+                    conn.execute(SESSION_SETUP).await?;
                 }
+                Ok(())
             })
         })
     });
@@ -55,9 +59,9 @@ const MARK: &str = "in_tx";
 /// MySQL's "SAVEPOINT does not exist".
 const ER_SP_DOES_NOT_EXIST: u16 = 1305;
 
-/// Sets a savepoint at the start of a MySQL transaction (see [`check_mark`]).
+/// Sets a savepoint at the start of a transaction on Galera (see [`check_mark`]).
 pub(super) async fn mark(txn: &DatabaseTransaction) -> Result<()> {
-    if txn.get_database_backend() == DbBackend::MySql {
+    if on_galera(txn) {
         txn.execute_unprepared(&format!("SAVEPOINT {MARK}")).await?;
     }
     Ok(())
@@ -73,7 +77,7 @@ pub(super) async fn mark(txn: &DatabaseTransaction) -> Result<()> {
 /// The cluster suite (tests/galera) caught it as acknowledged writes that no
 /// node held.
 pub(super) async fn check_mark(txn: &DatabaseTransaction) -> Result<()> {
-    if txn.get_database_backend() != DbBackend::MySql {
+    if !on_galera(txn) {
         return Ok(());
     }
     match txn.execute_unprepared(&format!("RELEASE SAVEPOINT {MARK}")).await {
@@ -84,6 +88,10 @@ pub(super) async fn check_mark(txn: &DatabaseTransaction) -> Result<()> {
         }
         Err(e) => Err(e.into()),
     }
+}
+
+fn on_galera(txn: &DatabaseTransaction) -> bool {
+    txn.get_database_backend() == DbBackend::MySql && ON_GALERA.load(Ordering::Relaxed)
 }
 
 /// The MySQL error number of a database error.
@@ -258,7 +266,7 @@ async fn ready(opts: &MySqlConnectOptions) -> bool {
             sqlx::query_as("SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_ready', 'wsrep_local_state')")
                 .fetch_all(&mut conn)
                 .await?;
-        let on: Option<i64> = sqlx::query_scalar("SELECT @@wsrep_on").fetch_one(&mut conn).await.ok();
+        let on: Option<i64> = sqlx::query_scalar(IS_GALERA).fetch_one(&mut conn).await.ok();
         let _ = conn.close().await;
         let value = |name: &str| rows.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
         // 4: Synced, 2: Donor/Desynced; a server without wsrep is ready.

@@ -5,7 +5,9 @@
 //! surviving node when its primary stops answering, and back to the primary
 //! once it is Synced again. Database errors that pass ([`is_transient`]: the
 //! node is gone, or a conflict outlasted every retry) become gRPC
-//! `UNAVAILABLE`, which the edge answers with 503 + Retry-After.
+//! `UNAVAILABLE`, which the edge answers with 503 + Retry-After. On Galera
+//! every transaction carries a savepoint that proves, before COMMIT, that
+//! the cluster did not roll it back silently ([`check_mark`]).
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -72,8 +74,8 @@ pub(super) async fn mark(txn: &DatabaseTransaction) -> Result<()> {
 /// or with one already reported).
 /// Galera does that: a transaction aborted by a replicated write set while
 /// the client sends a prepared-statement command (MariaDB 10.11.19 with
-/// Galera 26.4.23) loses its deadlock error; the next statements run in a new
-/// transaction and COMMIT "succeeds" with the first half of the work gone.
+/// Galera 26.4.23) sometimes loses its deadlock error; the next statements
+/// run outside it and COMMIT "succeeds" with the earlier work gone.
 /// The cluster suite (tests/galera) caught it as acknowledged writes that no
 /// node held.
 pub(super) async fn check_mark(txn: &DatabaseTransaction) -> Result<()> {

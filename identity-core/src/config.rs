@@ -81,4 +81,8 @@ pub struct ServeConfig {
     /// Serve Prometheus metrics at http://ADDR/metrics (off when unset).
     #[arg(long, env = "IDENTITY_CORE_METRICS_LISTEN")]
     pub metrics_listen: Option<String>,
+    /// Another node of the same Galera cluster (mysql://...), used while the
+    /// --database-url node is down; repeatable, tried in order.
+    #[arg(long = "database-fallback-url", env = "IDENTITY_DATABASE_FALLBACK_URLS", value_delimiter = ',')]
+    pub database_fallback_urls: Vec<String>,
 }

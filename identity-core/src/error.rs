@@ -85,6 +85,11 @@ impl Error {
             Self::TooMany { .. } => (Code::InvalidArgument, ErrorReason::TooManyMatches, vec![]),
             Self::Internal(_) => (Code::Internal, ErrorReason::Unspecified, vec![]),
             Self::Conflict => (Code::Aborted, ErrorReason::Unspecified, vec![]),
+            // A lost node, or a conflict still there after every retry: both
+            // pass, so the client is told to come back (503 + Retry-After).
+            Self::Database(db) if crate::store::is_transient(db) => {
+                (Code::Unavailable, ErrorReason::Unspecified, vec![])
+            }
             Self::Database(_) => (Code::Internal, ErrorReason::Unspecified, vec![]),
         }
     }

@@ -95,7 +95,7 @@ async fn main() -> anyhow::Result<()> {
     let db = &cli.db;
     match cli.command {
         Command::Serve { serve } => {
-            let store = open(db, serve.migrate).await?;
+            let store = open_with_fallbacks(db, serve.migrate, &serve.database_fallback_urls).await?;
             let shutdown = shutdown_signal()?;
             let listener =
                 TcpListener::bind(&serve.listen).await.with_context(|| format!("cannot listen on {}", serve.listen))?;
@@ -172,11 +172,16 @@ async fn main() -> anyhow::Result<()> {
 /// pending migrations first; otherwise a schema behind this binary is an
 /// error that says what to run.
 async fn open(db: &DbConfig, migrate: bool) -> anyhow::Result<Store> {
+    open_with_fallbacks(db, migrate, &[]).await
+}
+
+/// [`open`], with other Galera nodes to fail over to.
+async fn open_with_fallbacks(db: &DbConfig, migrate: bool, fallbacks: &[String]) -> anyhow::Result<Store> {
     check_sqlite_file(db)?;
     if migrate || db.is_sqlite() {
         store::migrate(db).await.context("cannot apply migrations")?;
     }
-    let store = Store::connect_with(db).await.context("cannot connect to the database")?;
+    let store = Store::connect_with_fallbacks(db, fallbacks).await.context("cannot connect to the database")?;
     let pending = store.pending_migrations().await.context("cannot read the schema version")?;
     if !pending.is_empty() {
         anyhow::bail!(

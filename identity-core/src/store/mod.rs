@@ -3,6 +3,7 @@
 //! that is retried whole on a deadlock or a Galera certification failure.
 
 mod auth_cache;
+mod cluster;
 mod counters;
 mod entities;
 mod filter;
@@ -30,6 +31,7 @@ use tokio::sync::OnceCell;
 use crate::config::DbConfig;
 use crate::error::{Error, Result};
 
+pub use cluster::is_transient;
 pub use migrate::migrate;
 pub use paging::{DEFAULT_PAGE_SIZE, ListRequest, Listed, MAX_PAGE_SIZE};
 pub use retry::in_tx;
@@ -71,7 +73,11 @@ impl Store {
     /// Connects as `config` says. A SQLite file is created only when the URL
     /// asks for it (`?mode=rwc`).
     pub async fn connect_with(config: &DbConfig) -> Result<Self, sea_orm::DbErr> {
-        let mut db = Database::connect(connect_options(config)).await?;
+        Self::connect_opts(connect_options(config), config).await
+    }
+
+    async fn connect_opts(opts: ConnectOptions, config: &DbConfig) -> Result<Self, sea_orm::DbErr> {
+        let mut db = Database::connect(opts).await?;
         let stats = Arc::new(stats::Stats::default());
         db.set_metric_callback(stats::callback(stats.clone()));
         Ok(Self {
@@ -210,5 +216,6 @@ fn connect_options(config: &DbConfig) -> ConnectOptions {
                 .busy_timeout(busy)
                 .pragma("case_sensitive_like", "ON")
         });
+    cluster::set_up_sessions(&mut opts);
     opts
 }

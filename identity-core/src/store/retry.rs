@@ -9,10 +9,14 @@ use std::time::Duration;
 use sea_orm::{DatabaseTransaction, DbErr, RuntimeErr, TransactionTrait};
 use tracing::Instrument;
 
-use super::Store;
+use super::{Store, cluster};
 use crate::error::{Error, Result};
 
-const MAX_ATTEMPTS: u32 = 6;
+/// Enough for a hot row written through several Galera nodes at once (each
+/// node's writers lose certification to the others' in turn).
+const MAX_ATTEMPTS: u32 = 10;
+/// The longest pause between two attempts.
+const MAX_BACKOFF_MS: u64 = 200;
 
 /// A boxed future borrowing the transaction.
 pub type TxFuture<'c, T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'c>>;
@@ -35,14 +39,24 @@ where
             // callback sees only the ones in between).
             store.stats().statement();
             let txn = store.conn().begin().await?;
+            cluster::mark(&txn).await?;
             let result = work(&txn).await;
             store.stats().statement();
             match result {
                 Ok(v) => {
+                    cluster::check_mark(&txn).await?;
                     txn.commit().await?;
                     Ok(v)
                 }
                 Err(e) => {
+                    // A transaction the cluster silently rolled back fails
+                    // in odd ways (a row it just wrote is "not found"):
+                    // that is a conflict, retried.
+                    let e = if !retryable(&e) && matches!(cluster::check_mark(&txn).await, Err(Error::Conflict)) {
+                        Error::Conflict
+                    } else {
+                        e
+                    };
                     // Dropping the transaction rolls it back as well; an
                     // explicit rollback returns the connection sooner.
                     let _ = txn.rollback().await;
@@ -59,12 +73,31 @@ where
         match (outcome, cause) {
             (Err(e), Some(cause)) => {
                 crate::metrics::metrics().retry(cause);
-                tracing::debug!(attempt, cause, error = %e, "transaction conflict, retrying");
-                tokio::time::sleep(Duration::from_millis(5 * u64::from(attempt * attempt))).await;
+                tracing::debug!(attempt, cause, error = ?e, "transaction conflict, retrying");
+                tokio::time::sleep(backoff(attempt)).await;
             }
             (outcome, _) => return outcome,
         }
     }
+}
+
+/// The pause after failed attempt `attempt`: growing, capped, and jittered
+/// (0.5x to 1.5x) so that writers who collided do not collide again in step.
+fn backoff(attempt: u32) -> Duration {
+    let base = (5 * u64::from(attempt * attempt)).min(MAX_BACKOFF_MS);
+    let jitter = u64::from(getrandom::u32().unwrap_or(u32::MAX / 2) % 1000);
+    Duration::from_micros(base * (500 + jitter))
+}
+
+/// Whether a retry of the whole transaction may succeed.
+fn retryable(err: &Error) -> bool {
+    retry_cause(err).is_some()
+}
+
+/// Whether a database error is a transient conflict (deadlock, Galera
+/// certification failure, lock wait timeout, SQLite BUSY).
+pub fn is_retryable(err: &DbErr) -> bool {
+    db_retry_cause(err).is_some()
 }
 
 /// Why a retry of the whole transaction may succeed (the metrics label), or

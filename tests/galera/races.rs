@@ -79,6 +79,9 @@ async fn assert_members(edges: &Edges, db: &str, gid: &str, expected: &[String])
             .unwrap_or_default();
         got.sort();
         assert_eq!(got, want, "members through edge {edge}");
+        // membersMetadata shows when asked for (the extension is not
+        // advertised by default).
+        let g = edges.get(edge, &format!("/Groups/{gid}?attributes={MEMBERS_EXT}")).await;
         assert_eq!(
             g.body[MEMBERS_EXT]["membersMetadata"]["memberCount"],
             json!(want.len()),

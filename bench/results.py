@@ -181,5 +181,10 @@ def cpu(s, process):
 
 def group_sizes(summary):
     return sorted(
-        {s["group_size"] for sys in summary["systems"].values() for s in sys["scenarios"].values() if s.get("group_size")}
+        {
+            s["group_size"]
+            for system in summary["systems"].values()
+            for s in system["scenarios"].values()
+            if s.get("group_size")
+        }
     )

@@ -1,11 +1,18 @@
 """Renders BENCHMARKS.md and the latency-by-group-size chart from a run
-directory of scripts/bench.sh (results-*.json, floor-sysbench.txt, *.log).
+directory of scripts/bench.sh (run-info.tsv, results-*.json,
+floor-sysbench-*.txt, *.log), and writes the run's summary.json there.
 
 Run with the bench venv's Python (it needs matplotlib and reads the
 installed scim2-server's version):
 
     target/bench-venv/bin/python bench/render.py --run-dir DIR --md BENCHMARKS.md \
-        --png bench/latency_by_group_size.png --command "scripts/bench.sh ..."
+        --png bench/latency_by_group_size.png [--million bench/results-1m.json] \
+        [--save-summary FILE]
+
+Every scenario ran R times; a cell shows the median of the runs and, in
+brackets, their range. `--million` is the 1,000,000-user run that the
+page_index target compares with (its summary JSON, or its run directory).
+Targets not met print the matching section of bench/target-reasons.md.
 """
 
 import argparse
@@ -18,21 +25,23 @@ import subprocess
 from collections import Counter
 from importlib import metadata
 
-SYSTEMS = ["mariadb", "sqlite", "peer"]
-TITLES = {
-    "mariadb": "ours (MariaDB)",
-    "sqlite": "ours (SQLite)",
-    "peer": "peer (scim2-server, in memory)",
-}
+from results import (
+    SYSTEMS, TITLES, cpu, fmt, fmt_ratio, fmt_spread, group_sizes, load_summary, med, na_reason, ratio, scenario,
+    summarize,
+)
+from targets import million_provenance, other_goals, read_reasons, targets
+
 USER_SCENARIOS = [
     ("lookup_username", "Okta lookup: userName eq"),
     ("lookup_email", 'Entra lookup: emails[type eq "work"].value eq'),
     ("filter_familyname_active", 'Filter: name.familyName sw "A" and active eq true'),
-    ("page_index", "List paging by index (startIndex, count=100)"),
+    ("page_index", "List paging by index (Okta's walk: startIndex 1, 101, 201, ..., count=100)"),
     ("page_cursor", "List paging by cursor (RFC 9865, count=100)"),
     ("provision", "Provisioning: POST /Users"),
     ("deactivate", "Deactivate: path-less PATCH active=false"),
 ]
+# The process whose CPU time is the "server" column: ours, then the peer.
+SERVER_PROCESS = {"mariadb": "identity-core", "sqlite": "identity-core", "peer": "scim2-server"}
 
 
 def sh(*cmd):
@@ -42,117 +51,57 @@ def sh(*cmd):
         return "unavailable"
 
 
-def load_results(run_dir):
-    """{system: {"scenarios": {name: result}, "rss": {...}, "meta": {...}}}."""
-    out = {}
-    for path in sorted(glob.glob(os.path.join(run_dir, "results-*.json"))):
-        with open(path) as f:
-            doc = json.load(f)
-        system = out.setdefault(doc["label"], {"scenarios": {}, "rss": {}, "meta": doc})
-        for s in doc["scenarios"]:
-            system["scenarios"][s["scenario"]] = s
-        for name, mem in doc.get("rss", {}).items():
-            prev = system["rss"].get(name, {}).get("vm_hwm_kib") or 0
-            if (mem.get("vm_hwm_kib") or 0) >= prev:
-                system["rss"][name] = mem
-        # The later file (groups) has every load step and the final user count.
-        if len(doc.get("load_steps", [])) >= len(system["meta"].get("load_steps", [])):
-            system["meta"] = doc
-    return out
+# ------------------------------------------------------------------ tables and chart
 
 
-def parse_sysbench(path):
-    """qps, p50 and p99 (ms) of a sysbench run with --histogram=on --percentile=99."""
-    if not os.path.exists(path):
-        return None
-    text = open(path).read()
-    qps = re.search(r"queries:\s+\d+\s+\(([\d.]+) per sec", text)
-    p99 = re.search(r"99th percentile:\s+([\d.]+)", text)
-    hist = [(float(v), int(c)) for v, c in re.findall(r"^\s+([\d.]+) \|\**\s+(\d+)$", text, re.M)]
-    total = sum(c for _, c in hist)
-    p50 = None
-    acc = 0
-    for value, count in hist:
-        acc += count
-        if acc * 2 >= total:
-            p50 = value
-            break
-    return {
-        "qps": float(qps.group(1)) if qps else None,
-        "p50_ms": p50,
-        "p99_ms": float(p99.group(1)) if p99 else None,
-    }
-
-
-def fmt(x, digits=1):
-    if x is None:
-        return "n/a"
-    if isinstance(x, float):
-        return f"{x:,.{digits}f}"
-    return f"{x:,}"
-
-
-def summary(results, system, scenario):
-    r = results.get(system, {}).get("scenarios", {}).get(scenario)
-    if r is None or r.get("status") != "ok":
-        return None
-    return r["summary"]
-
-
-def na_reason(results, system, scenario):
-    r = results.get(system, {}).get("scenarios", {}).get(scenario)
-    if r is None:
-        return "not run"
-    return r.get("reason", "n/a")
-
-
-def ratio(a, b):
-    if a is None or b is None or b == 0:
-        return None
-    return a / b
-
-
-def scenario_table(results, scenario):
-    peer = summary(results, "peer", scenario)
+def scenario_table(summary, name):
+    peer = scenario(summary, "peer", name)
     lines = [
-        "| system | ops | throughput (req/s) | p50 (ms) | p99 (ms) | errors | throughput vs peer | p50 vs peer |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| system | throughput (req/s) | p50 (ms) | p99 (ms) | errors | SQL statements / req "
+        "| server CPU (µs/req) | scim-edge CPU (µs/req) | mariadbd CPU (µs/req) | vs peer: throughput, p50 |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for system in SYSTEMS:
-        if system not in results:
+        if system not in summary["systems"]:
             continue
-        s = summary(results, system, scenario)
+        s = scenario(summary, system, name)
         if s is None:
-            lines.append(f"| {TITLES[system]} | n/a: {na_reason(results, system, scenario)} | | | | | | |")
+            lines.append(f"| {TITLES[system]} | n/a: {na_reason(summary, system, name)} | | | | | | | | |")
             continue
-        vs_thr = vs_p50 = ""
+        vs = ""
         if system != "peer":
-            t = ratio(s["throughput"], peer and peer["throughput"])
-            p = ratio(s["p50_ms"], peer and peer["p50_ms"])
-            vs_thr = f"{t:,.1f}x" if t is not None else "n/a"
-            vs_p50 = f"{p:,.3f}x" if p is not None else "n/a"
+            t = ratio(med(s["throughput"]), peer and med(peer["throughput"]))
+            p = ratio(med(s["p50_ms"]), peer and med(peer["p50_ms"]))
+            vs = f"{fmt_ratio(t)}, {fmt_ratio(p, 3)}"
         lines.append(
-            f"| {TITLES[system]} | {fmt(s['ops'])} | {fmt(s['throughput'])} | {fmt(s['p50_ms'], 2)} "
-            f"| {fmt(s['p99_ms'], 2)} | {fmt(s['errors'])} | {vs_thr} | {vs_p50} |"
+            f"| {TITLES[system]} | {fmt_spread(s['throughput'])} | {fmt_spread(s['p50_ms'], 2)} "
+            f"| {fmt_spread(s['p99_ms'], 2)} | {fmt(s['errors'])} | {fmt(s['statements_per_request'], 2)} "
+            f"| {fmt(cpu(s, SERVER_PROCESS[system]), 0)} | {fmt(cpu(s, 'scim-edge'), 0)} "
+            f"| {fmt(cpu(s, 'mariadbd'), 0)} | {vs} |"
         )
-    errors = []
-    for system in SYSTEMS:
-        s = summary(results, system, scenario)
-        for kind, n in (s or {}).get("error_kinds", {}).items():
-            errors.append(f"- {TITLES[system]}: {n} x `{kind}`")
-    return "\n".join(lines) + ("\n\nErrors:\n\n" + "\n".join(errors) if errors else "")
+    out = "\n".join(lines)
+    calls = []
+    for system in ("mariadb", "sqlite"):
+        s = scenario(summary, system, name)
+        per = [
+            f"{m.rsplit('/', 1)[-1]} {fmt(c['calls'], 2 if c['calls'] >= 0.01 else 4)} x "
+            f"{fmt(c['statements_per_call'], 2)} statements"
+            for m, c in (s or {}).get("calls_per_request", {}).items()
+            if c["calls"]
+        ]
+        if per:
+            calls.append(f"- {TITLES[system]}: " + "; ".join(per))
+    if calls:
+        out += "\n\nidentity-core calls per request (calls x statements per call):\n\n" + "\n".join(calls)
+    errors = [
+        f"- {TITLES[system]}: {n} x `{kind}`"
+        for system in SYSTEMS
+        for kind, n in ((scenario(summary, system, name) or {}).get("error_kinds") or {}).items()
+    ]
+    return out + ("\n\nErrors:\n\n" + "\n".join(errors) if errors else "")
 
 
-def group_sizes(results):
-    sizes = set()
-    for system in results.values():
-        for s in system["scenarios"].values():
-            if s.get("group_size"):
-                sizes.add(s["group_size"])
-    return sorted(sizes)
-
-
-def chart(results, sizes, png):
+def chart(summary, sizes, png):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -166,17 +115,20 @@ def chart(results, sizes, png):
         (axes[1], "get_group", "GET group ?excludedAttributes=members"),
     ):
         for system in SYSTEMS:
-            if system not in results:
-                continue
             for pct, style in (("p50_ms", "-o"), ("p99_ms", ":^")):
-                xs, ys = [], []
+                xs, ys, lo, hi = [], [], [], []
                 for n in sizes:
-                    s = summary(results, system, f"{kind}/{n}")
-                    if s and s[pct] is not None:
+                    stat = (scenario(summary, system, f"{kind}/{n}") or {}).get(pct)
+                    if stat:
                         xs.append(n)
-                        ys.append(s[pct])
+                        ys.append(stat["median"])
+                        lo.append(stat["median"] - stat["min"])
+                        hi.append(stat["max"] - stat["median"])
                 if xs:
-                    ax.plot(xs, ys, style, color=styles[system], label=f"{TITLES[system]} {pct[:3]}")
+                    ax.errorbar(
+                        xs, ys, yerr=[lo, hi], fmt=style, color=styles[system], capsize=3,
+                        label=f"{TITLES[system]} {pct[:3]}",
+                    )
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
@@ -184,10 +136,10 @@ def chart(results, sizes, png):
         ax.set_xticks(sizes)
         ax.set_xticklabels([f"{n:,}" for n in sizes])
         ax.set_xlabel("group size (members)")
-        ax.set_ylabel("latency (ms, log)")
+        ax.set_ylabel("latency (ms, log; bars: range of the runs)")
         ax.set_title(title)
         ax.grid(True, which="both", alpha=0.3)
-    if any(summary(results, s, f"member_add_remove/{n}") for s in results for n in sizes):
+    if any(scenario(summary, s, f"member_add_remove/{n}") for s in SYSTEMS for n in sizes):
         axes[0].axhline(5, color="grey", linestyle="--", linewidth=1)
         axes[0].annotate("5 ms target", (sizes[0], 5), textcoords="offset points", xytext=(2, 3), fontsize=8)
     handles, labels = axes[0].get_legend_handles_labels()
@@ -197,7 +149,7 @@ def chart(results, sizes, png):
 
 
 def log_errors(run_dir):
-    """ERROR/WARN lines of the services' logs, counted by message."""
+    """ERROR/WARN lines of our services' logs, counted by message."""
     out = {}
     for path in sorted(glob.glob(os.path.join(run_dir, "*.log"))):
         name = os.path.basename(path)
@@ -215,126 +167,87 @@ def log_errors(run_dir):
     return out
 
 
-def targets(results, sizes, floor):
-    rows = []
+# ------------------------------------------------------------------ the report
 
-    def add(goal, measured, met):
-        rows.append(f"| {goal} | {measured} | {met} |")
 
-    for system in ("mariadb", "sqlite"):
-        if system not in results:
-            continue
-        p50s = {n: (summary(results, system, f"member_add_remove/{n}") or {}).get("p50_ms") for n in sizes}
-        known = {n: v for n, v in p50s.items() if v is not None}
-        if known:
-            worst = max(known.values())
-            add(
-                f"{TITLES[system]}: member add/remove p50 < 5 ms",
-                ", ".join(f"{n:,}: {v:.2f} ms" for n, v in known.items()),
-                "yes" if worst < 5 else "no",
-            )
-        if len(known) >= 2:
-            lo, hi = min(known), max(known)
-            r = known[hi] / known[lo] if known[lo] else None
-            add(
-                f"{TITLES[system]}: p50 at {hi:,} members <= 1.5x p50 at {lo:,}",
-                f"{r:.2f}x" if r is not None else "n/a",
-                "yes" if r is not None and r <= 1.5 else "no",
-            )
-        for scenario, label in (("lookup_username", "userName eq"), ("lookup_email", "emails[type eq work] eq")):
-            ours, peer = summary(results, system, scenario), summary(results, "peer", scenario)
-            r = ratio(ours and ours["throughput"], peer and peer["throughput"])
-            add(
-                f"{TITLES[system]}: {label} >= 10x peer throughput",
-                f"{r:,.1f}x" if r is not None else "n/a",
-                "yes" if r is not None and r >= 10 else ("n/a" if r is None else "no"),
-            )
-    prov = summary(results, "mariadb", "provision")
-    if prov:
-        add(
-            "provisioning >= 1,000 users/s on MariaDB",
-            f"{prov['throughput']:,.0f}/s",
-            "yes" if prov["throughput"] >= 1000 else "no",
+def header(w, summary, args):
+    info = summary["info"]
+    meta = next((s["meta"] for s in summary["systems"].values()), {})
+    conc, secs, warm, repeat = meta.get("concurrency"), meta.get("seconds"), meta.get("warmup"), meta.get("repeat", 1)
+    w("# Benchmarks\n")
+    if info.get("dirty"):
+        files = [f.strip() for f in info["dirty"].split(";") if f.strip()]
+        shown = ", ".join(f"`{f}`" for f in files[:8]) + (f" and {len(files) - 8} more" if len(files) > 8 else "")
+        w(
+            "> **WARNING: NOT FROM A CLEAN TREE.** This run measured commit "
+            f"`{info.get('commit', 'unknown')[:10]}` plus uncommitted changes ({shown}). "
+            "Do not commit it as the project's benchmark.\n"
         )
-    for system in ("mariadb", "sqlite"):
-        rss = results.get(system, {}).get("rss", {})
-        users = results.get(system, {}).get("meta", {}).get("total_users")
-        for proc, limit in (("scim-edge", 64), ("identity-core", 256)):
-            hwm = rss.get(proc, {}).get("vm_hwm_kib")
-            if hwm:
-                add(
-                    f"{TITLES[system]}: {proc} peak RSS < {limit} MB (goal stated at 1,000,000 users)",
-                    f"{hwm / 1024:.1f} MiB with {users:,} users",
-                    "yes" if hwm / 1024 < limit else "no",
-                )
-    add(
-        "lookups flat from 10,000 to 1,000,000 users",
-        "compare this run's lookup rows with a `--users 1000000` run",
-        "see runs",
+    if info.get("built") == "0":
+        w("> Note: run with `--no-build`: the binaries were not rebuilt from this commit by the run.\n")
+    w(
+        f"Generated by `scripts/bench.sh` from commit `{info.get('commit', 'unknown')}` "
+        f"(\"{info.get('commit_subject', '')}\"), started {info.get('started', '?')}, "
+        f"took {info.get('minutes', '?')} min, rendered "
+        f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}. Exact command:\n"
     )
-    return rows
+    w(f"```sh\n{info.get('command', 'scripts/bench.sh')}\n```\n")
+    w(
+        f"Every scenario ran **{repeat} times** back to back, each run {secs} s measured after {warm} s of "
+        f"unmeasured warm-up, with {conc} requests in flight, on one machine: client, services and database "
+        "share its cores. A cell shows the **median of the runs (min-max)**. Throughput counts successful "
+        "requests; p50/p99 are exact percentiles of one run's latencies; errors (summed over the runs) are "
+        "non-2xx answers, transport errors, or lookups that did not return exactly one user.\n"
+    )
+    w(
+        "Cost columns (median of the runs): **SQL statements / req** is the change of identity-core's "
+        "`identity_core_db_statements_total` (every statement, BEGIN and COMMIT included), scraped from its "
+        "`--metrics-listen` endpoint right before and after the measured window, divided by the window's "
+        "requests; **CPU µs / req** is the change of `utime + stime` of the process (`/proc/PID/stat`, "
+        "`getconf CLK_TCK` ticks) over the window, divided likewise: identity-core for ours, scim2-server "
+        "for the peer (server column), scim-edge, and mariadbd (the MariaDB server; it may also serve other "
+        "clients of this machine). Workers finish their warm-up requests before the window opens, so every "
+        "statement in it belongs to a measured request.\n"
+    )
 
 
-def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--run-dir", required=True)
-    p.add_argument("--md", required=True)
-    p.add_argument("--png", required=True)
-    p.add_argument("--command", required=True)
-    p.add_argument("--sqlite-version", default="unknown")
-    p.add_argument("--started", default="")
-    args = p.parse_args()
-
-    results = load_results(args.run_dir)
-    sizes = group_sizes(results)
-    floor = parse_sysbench(os.path.join(args.run_dir, "floor-sysbench.txt"))
-    if sizes:
-        chart(results, sizes, args.png)
-    png_rel = os.path.relpath(os.path.abspath(args.png), os.path.dirname(os.path.abspath(args.md)))
-
-    any_meta = next(iter(results.values()))["meta"] if results else {}
-    conc, secs, warm = any_meta.get("concurrency"), any_meta.get("seconds"), any_meta.get("warmup")
+def machine(w, summary, args):
+    info = summary["info"]
     try:
         peer_version = metadata.version("scim2-server")
     except metadata.PackageNotFoundError:
         peer_version = "not installed"
-    cpu = "unknown"
+    cpu_model = "unknown"
     with open("/proc/cpuinfo") as f:
         for line in f:
             if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
+                cpu_model = line.split(":", 1)[1].strip()
                 break
-
-    md = []
-    w = md.append
-    w("# Benchmarks\n")
-    w(
-        f"Generated by `scripts/bench.sh` (started {args.started}, rendered "
-        f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}). Exact command:\n"
-    )
-    w(f"```sh\n{args.command}\n```\n")
-    w(
-        f"Every scenario ran for {secs} s (after {warm} s of unmeasured warm-up) with {conc} requests in "
-        "flight, on one machine: client, services and database share its cores. Throughput counts "
-        "successful requests; p50/p99 are exact percentiles of their latencies; errors are non-2xx "
-        "answers, transport errors, or lookups that did not return exactly one user.\n"
-    )
     w("## Machine and versions\n")
     w("| | |\n| --- | --- |")
     w(f"| cores (`nproc`) | {sh('nproc')} |")
-    w(f"| CPU | {cpu} |")
+    w(f"| CPU | {cpu_model} |")
     mem = sh("free", "-h").splitlines()
     w(f"| memory (`free -h`) | {' '.join(mem[1].split()[1:2]) if len(mem) > 1 else 'unknown'} total |")
     w(f"| OS | {sh('sh', '-c', '. /etc/os-release && echo $PRETTY_NAME')} |")
     w(f"| rustc | {sh('rustc', '--version')} |")
     w(f"| MariaDB | {sh('mariadb', '-uroot', '-h127.0.0.1', '-N', '-e', 'select version()')} |")
-    w(f"| SQLite (bundled in our binary) | {args.sqlite_version} |")
+    w(f"| MariaDB durability | {info.get('mariadb_durability', 'not read (no MariaDB backend in this run)')} |")
+    w(f"| SQLite (bundled in our binary) | {info.get('sqlite_version', 'unknown')} |")
+    sync = info.get("sqlite_synchronous", "unknown").upper()
+    w(
+        f"| SQLite durability | `synchronous={sync}` (identity-core sets it on every connection; a per-connection "
+        f"setting, read from identity-core/src/store/mod.rs), `journal_mode` "
+        f"{info.get('sqlite_journal_mode', 'not read (no SQLite backend in this run)')} |"
+    )
     w(f"| peer | scim2-server {peer_version} (PyPI, `InMemoryStorage`, threaded wsgiref server) |")
     w(f"| sysbench | {sh('sysbench', '--version')} |")
-    w(f"| commit | {sh('git', 'rev-parse', '--short', 'HEAD')}{' (dirty tree)' if sh('git', 'status', '--porcelain') else ''} |")
+    dirty = " **(dirty tree)**" if info.get("dirty") else ""
+    w(f"| commit | {info.get('commit', 'unknown')}{dirty} |")
     w("")
-    w("```\n" + sh("free", "-h") + "\n```\n")
 
+
+def loading(w, summary):
     w("## Data set and loading\n")
     w(
         "User `i` is `user{i}@example.com` (also its work email), family name from a list of 16 "
@@ -347,7 +260,7 @@ def main():
     w("| system | lookup users | users in all | step | count | seconds | rate (/s) | via |")
     w("| --- | ---: | ---: | --- | ---: | ---: | ---: | --- |")
     for system in SYSTEMS:
-        meta = results.get(system, {}).get("meta")
+        meta = summary["systems"].get(system, {}).get("meta")
         if not meta:
             continue
         for step in meta.get("load_steps", []):
@@ -361,55 +274,123 @@ def main():
                 w(f"| {TITLES[system]} | | | group of {g['size']:,} | | | | {g['skipped']} |")
     w("")
 
-    w("## Targets (goals, not asserts)\n")
-    w("| goal | measured | met |\n| --- | --- | --- |")
-    md.extend(targets(results, sizes, floor))
-    w("")
 
-    w("## Summary (throughput in requests/s; ratio = ours / peer)\n")
-    lookup = {s: results[s]["meta"].get("lookup_users") for s in SYSTEMS if s in results}
+def target_section(w, summary, million):
+    w("## Targets (issue 8: on MariaDB, as ratios within the same run)\n")
+    w("| target | measured (medians) | met |\n| --- | --- | --- |")
+    rows = targets(summary, million)
+    for _, goal, measured, met in rows:
+        w(f"| {goal} | {measured} | {'n/a' if met is None else ('yes' if met else '**no**')} |")
+    w("")
+    missed = [(tid, goal) for tid, goal, _, met in rows if met is False]
+    if missed:
+        reasons = read_reasons()
+        w("### Measured reasons for the targets not met\n")
+        for tid, goal in missed:
+            reason = reasons.get(tid)
+            if reason:
+                w(f"**{goal}** (`{tid}`):\n\n{reason}\n")
+            else:
+                w(
+                    f"**{goal}** (`{tid}`): **MEASURED REASON TO BE FILLED IN** from a profile of this run "
+                    "(`perf record -g` or `valgrind --tool=callgrind` instruction counts): write it under "
+                    f"`## {tid}` in bench/target-reasons.md and render again.\n"
+                )
+    others = other_goals(summary)
+    if others:
+        w("### Other goals (earlier issues)\n")
+        w("| goal | measured | met |\n| --- | --- | --- |")
+        for goal, measured, met in others:
+            w(f"| {goal} | {measured} | {met} |")
+        w("")
+
+
+def summary_section(w, summary, sizes):
+    w("## Summary (median throughput in requests/s; ratio = ours / peer)\n")
+    lookup = {s: summary["systems"][s]["meta"].get("lookup_users") for s in SYSTEMS if s in summary["systems"]}
     if len(set(lookup.values())) > 1:
         w(
             "Note: the systems did not hold the same number of users during the user scenarios ("
             + ", ".join(f"{TITLES[s]}: {n:,}" for s, n in lookup.items())
             + "); the peer is bounded by `--peer-users`.\n"
         )
-    header = "| scenario | MariaDB | SQLite | peer | MariaDB/peer | SQLite/peer |"
-    w(header + "\n| --- | ---: | ---: | ---: | ---: | ---: |")
-    all_scenarios = [s for s, _ in USER_SCENARIOS] + [
-        f"{k}/{n}" for n in sizes for k in ("member_add_remove", "get_group")
-    ]
-    for sc in all_scenarios:
-        t = {s: (summary(results, s, sc) or {}).get("throughput") for s in SYSTEMS}
-        rm, rs = ratio(t["mariadb"], t["peer"]), ratio(t["sqlite"], t["peer"])
+    w(
+        "| scenario | MariaDB | SQLite | peer | MariaDB/peer | SQLite/peer "
+        "| MariaDB statements / req | MariaDB identity-core CPU µs / req | SQLite statements / req "
+        "| SQLite identity-core CPU µs / req |"
+    )
+    w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    names = [s for s, _ in USER_SCENARIOS] + [f"{k}/{n}" for n in sizes for k in ("member_add_remove", "get_group")]
+    for name in names:
+        s = {system: scenario(summary, system, name) for system in SYSTEMS}
+        t = {system: med((s[system] or {}).get("throughput")) for system in SYSTEMS}
         w(
-            f"| {sc} | {fmt(t['mariadb'])} | {fmt(t['sqlite'])} | {fmt(t['peer'])} "
-            f"| {fmt(rm) + 'x' if rm else 'n/a'} | {fmt(rs) + 'x' if rs else 'n/a'} |"
+            f"| {name} | {fmt(t['mariadb'])} | {fmt(t['sqlite'])} | {fmt(t['peer'])} "
+            f"| {fmt_ratio(ratio(t['mariadb'], t['peer']))} | {fmt_ratio(ratio(t['sqlite'], t['peer']))} "
+            f"| {fmt((s['mariadb'] or {}).get('statements_per_request'), 2)} "
+            f"| {fmt(cpu(s['mariadb'], 'identity-core'), 0)} "
+            f"| {fmt((s['sqlite'] or {}).get('statements_per_request'), 2)} "
+            f"| {fmt(cpu(s['sqlite'], 'identity-core'), 0)} |"
         )
     w("")
 
-    w("## The floor: raw MariaDB point selects\n")
-    if floor and floor["qps"]:
-        w(
-            f"`sysbench oltp_point_select` (1 table of 10,000 rows, {conc} threads, {secs} s) against the "
-            f"same MariaDB: **{floor['qps']:,.0f} queries/s**, p50 {fmt(floor['p50_ms'], 3)} ms, "
-            f"p99 {fmt(floor['p99_ms'], 3)} ms.\n"
-        )
-        w("| SCIM scenario on MariaDB | throughput (req/s) | fraction of the floor |")
-        w("| --- | ---: | ---: |")
-        for sc in ("lookup_username", "lookup_email", "get_group/100", "provision"):
-            s = summary(results, "mariadb", sc)
-            if s:
-                w(f"| {sc} | {fmt(s['throughput'])} | {s['throughput'] / floor['qps']:.1%} |")
-        w("")
-    else:
-        w("Not measured in this run (no MariaDB backend or sysbench output).\n")
 
+def floor_section(w, summary):
+    floor = summary["floor"]
+    meta = summary["systems"].get("mariadb", {}).get("meta", {})
+    w("## The floor: raw MariaDB point selects\n")
+    if not (floor and floor["qps"]):
+        w("Not measured in this run (no MariaDB backend or sysbench output).\n")
+        return
+    w(
+        f"`sysbench oltp_point_select` (1 table of 10,000 rows, {meta.get('concurrency')} threads, "
+        f"{floor['runs']} runs of {meta.get('seconds')} s) against the same MariaDB: "
+        f"**{fmt_spread(floor['qps'], 0)} queries/s**, p50 {fmt_spread(floor['p50_ms'], 3)} ms, "
+        f"p99 {fmt_spread(floor['p99_ms'], 3)} ms.\n"
+    )
+    w("| SCIM scenario on MariaDB | throughput (req/s) | fraction of the floor |\n| --- | ---: | ---: |")
+    for name in ("lookup_username", "lookup_email", "get_group/100", "provision"):
+        s = scenario(summary, "mariadb", name)
+        if s:
+            w(f"| {name} | {fmt(med(s['throughput']))} | {med(s['throughput']) / med(floor['qps']):.1%} |")
+    w("")
+
+
+def million_section(w, summary, million):
+    if not million or "mariadb" not in million["systems"] or "mariadb" not in summary["systems"]:
+        return
+    here = summary["systems"]["mariadb"]["meta"].get("lookup_users")
+    there = million["systems"]["mariadb"]["meta"].get("lookup_users")
+    w(f"## {there:,} users (MariaDB, the `--million` run)\n")
+    w(million_provenance(summary, million)[0] + ".\n")
+    w(
+        f"| scenario | {here:,} users (req/s) | {there:,} users (req/s) | p50 (ms) {here:,} | p50 (ms) {there:,} "
+        f"| statements / req {here:,} | statements / req {there:,} |"
+    )
+    w("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    names = [s for s, _ in USER_SCENARIOS]
+    names += [f"{k}/{n}" for n in group_sizes(million) for k in ("member_add_remove", "get_group")]
+    for name in names:
+        a, b = scenario(summary, "mariadb", name), scenario(million, "mariadb", name)
+        if not b:
+            continue
+        a = a or {}
+        w(
+            f"| {name} | {fmt(med(a.get('throughput')))} | {fmt(med(b['throughput']))} "
+            f"| {fmt(med(a.get('p50_ms')), 2)} | {fmt(med(b['p50_ms']), 2)} "
+            f"| {fmt(a.get('statements_per_request'), 2)} | {fmt(b.get('statements_per_request'), 2)} |"
+        )
+    w("")
+
+
+def rss_section(w, summary):
     w("## Peak RSS (VmHWM, read from /proc at the end of each system's run)\n")
     w("| system | process | peak RSS (MiB) | users in the tenant |\n| --- | --- | ---: | ---: |")
     for system in SYSTEMS:
-        sysres = results.get(system, {})
+        sysres = summary["systems"].get(system, {})
         for proc, mem in sysres.get("rss", {}).items():
+            if proc == "mariadbd":
+                continue
             hwm = mem.get("vm_hwm_kib")
             w(
                 f"| {TITLES[system]} | {proc} | {hwm / 1024:,.1f} | {fmt(sysres['meta'].get('total_users'))} |"
@@ -418,22 +399,50 @@ def main():
             )
     w("")
 
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--run-dir", required=True)
+    p.add_argument("--md", required=True)
+    p.add_argument("--png", required=True)
+    p.add_argument("--million", help="the 1,000,000-user run: its summary JSON or run directory")
+    p.add_argument("--save-summary", help="also write this run's summary JSON here")
+    args = p.parse_args()
+
+    summary = summarize(args.run_dir)
+    for path in [os.path.join(args.run_dir, "summary.json")] + ([args.save_summary] if args.save_summary else []):
+        with open(path, "w") as f:
+            json.dump(summary, f, indent=1, sort_keys=True)
+    million = load_summary(args.million) if args.million else None
+    sizes = group_sizes(summary)
+    if sizes:
+        chart(summary, sizes, args.png)
+    png_rel = os.path.relpath(os.path.abspath(args.png), os.path.dirname(os.path.abspath(args.md)))
+
+    md = []
+    w = md.append
+    header(w, summary, args)
+    machine(w, summary, args)
+    loading(w, summary)
+    target_section(w, summary, million)
+    summary_section(w, summary, sizes)
+    floor_section(w, summary)
+    million_section(w, summary, million)
+    rss_section(w, summary)
     if sizes:
         w("## Latency by group size\n")
         w(f"![latency by group size]({png_rel})\n")
-
     w("## Scenarios\n")
-    for sc, title in USER_SCENARIOS:
-        req = next((r.get("scenarios", {}).get(sc, {}).get("request") for r in results.values()), None) or ""
-        w(f"### {title} (`{sc}`)\n\n`{req}`\n")
-        w(scenario_table(results, sc) + "\n")
+    for name, title in USER_SCENARIOS:
+        req = next((s["scenarios"].get(name, {}).get("request") for s in summary["systems"].values()), None) or ""
+        w(f"### {title} (`{name}`)\n\n`{req}`\n")
+        w(scenario_table(summary, name) + "\n")
     for n in sizes:
         for kind, title in (("member_add_remove", "Member add/remove"), ("get_group", "GET group without members")):
-            sc = f"{kind}/{n}"
-            req = next((r["scenarios"].get(sc, {}).get("request") for r in results.values()), None) or ""
-            w(f"### {title}, {n:,} members (`{sc}`)\n\n`{req}`\n")
-            w(scenario_table(results, sc) + "\n")
-
+            name = f"{kind}/{n}"
+            req = next((s["scenarios"].get(name, {}).get("request") for s in summary["systems"].values()), None) or ""
+            w(f"### {title}, {n:,} members (`{name}`)\n\n`{req}`\n")
+            w(scenario_table(summary, name) + "\n")
     errs = log_errors(args.run_dir)
     w("## Errors and warnings logged by our services\n")
     if not errs:
@@ -446,7 +455,7 @@ def main():
 
     with open(args.md, "w") as f:
         f.write("\n".join(md).rstrip() + "\n")
-    print(f"wrote {args.md}" + (f" and {args.png}" if sizes else ""))
+    print(f"wrote {args.md}" + (f" and {args.png}" if sizes else "") + f"; summary in {args.run_dir}/summary.json")
 
 
 if __name__ == "__main__":

@@ -1,10 +1,12 @@
 //! `scim-bench`: fills a tenant (`load`) and drives SCIM scenarios at fixed
 //! concurrency for a fixed time (`run`), recording throughput, latency
-//! percentiles, errors and the peak RSS of the services under test.
+//! percentiles, errors, the CPU time and database statements each request
+//! cost, and the peak RSS of the services under test.
 //! `scripts/bench.sh` runs the whole comparison; see `bench/README.md`.
 
 mod data;
 mod load;
+mod probe;
 mod run;
 mod scenarios;
 mod state;
@@ -76,10 +78,14 @@ pub struct RunArgs {
     /// The state file written by `load`.
     #[arg(long)]
     pub state: PathBuf,
-    /// Measured seconds per scenario.
-    #[arg(long, default_value_t = 10.0)]
+    /// Measured seconds per run of a scenario.
+    #[arg(long, default_value_t = 6.0)]
     pub seconds: f64,
-    /// Unmeasured warm-up seconds before each scenario.
+    /// Runs of each scenario, back to back (each after its own warm-up);
+    /// the report gives their median and range.
+    #[arg(long, default_value_t = 3)]
+    pub repeat: usize,
+    /// Unmeasured warm-up seconds before each run of a scenario.
     #[arg(long, default_value_t = 1.0)]
     pub warmup: f64,
     /// Requests in flight.
@@ -94,10 +100,16 @@ pub struct RunArgs {
     /// Where to write the JSON results.
     #[arg(long)]
     pub out: PathBuf,
-    /// A process whose peak RSS (VmHWM) is recorded at the end: NAME=PID.
-    /// Repeatable.
+    /// A process under test: its CPU time (utime + stime) is read before
+    /// and after each measured window, its peak RSS (VmHWM) at the end:
+    /// NAME=PID. Repeatable.
     #[arg(long = "pid")]
     pub pids: Vec<String>,
+    /// identity-core's metrics (`http://ADDR/metrics`, served with
+    /// `--metrics-listen ADDR`): the statements it sent in each measured
+    /// window, per request.
+    #[arg(long)]
+    pub metrics_url: Option<String>,
 }
 
 #[tokio::main]

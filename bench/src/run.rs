@@ -1,7 +1,11 @@
-//! `scim-bench run`: each scenario for a warm-up then `--seconds`, with
-//! `--concurrency` workers each keeping one request in flight; a scenario
-//! the server does not advertise (its /ServiceProviderConfig) or whose group
-//! was not loaded is reported "n/a", never failed.
+//! `scim-bench run`: each scenario `--repeat` times back to back, each run
+//! a warm-up then `--seconds` measured, with `--concurrency` workers each
+//! keeping one request in flight. The workers keep their place across the
+//! runs of a scenario (a walk goes on, a deactivate pass is not repeated).
+//! Around each measured window the [`Probe`] reads the services' CPU time
+//! and identity-core's statement counter. A scenario the server does not
+//! advertise (its /ServiceProviderConfig) or whose group was not loaded is
+//! reported "n/a", never failed.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -11,6 +15,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::RunArgs;
+use crate::probe::Probe;
 use crate::scenarios::{self, Check, Req, Scenario, Worker};
 use crate::state::State;
 use crate::stats::Record;
@@ -45,11 +50,19 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let state = Arc::new(State::read(&args.state)?);
     let scenarios = scenarios::expand(&args.scenarios, &state)?;
     let concurrency = args.concurrency.max(1);
+    let repeat = args.repeat.max(1);
     let http = reqwest::Client::builder()
         .timeout(REQUEST_TIMEOUT)
         .pool_max_idle_per_host(concurrency * 2)
         .tcp_nodelay(true)
         .build()?;
+    let mut processes = Vec::new();
+    for spec in &args.pids {
+        let (name, pid) = spec.split_once('=').with_context(|| format!("--pid {spec}: expected NAME=PID"))?;
+        let pid: u32 = pid.parse().with_context(|| format!("--pid {spec}: not a pid"))?;
+        processes.push((name.to_owned(), pid));
+    }
+    let probe = Probe::new(processes.clone(), args.metrics_url.clone(), http.clone());
     let target = Arc::new(Target {
         http,
         base: args.base.trim_end_matches('/').to_owned(),
@@ -59,7 +72,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let run_tag = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or_default().to_string();
 
     eprintln!(
-        "{}: {} scenarios, {} s each (+{} s warm-up), concurrency {concurrency}, {} lookup users ({} in all)",
+        "{}: {} scenarios x {repeat} runs, {} s each (+{} s warm-up), concurrency {concurrency}, {} lookup users ({} in all)",
         args.label,
         scenarios.len(),
         args.seconds,
@@ -89,28 +102,40 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
             results.push(merge(base, json!({"status": "n/a", "reason": why})));
             continue;
         }
-        let (record, measured) = drive(&target, &state, scenario, &group_id, &args, concurrency, &run_tag).await;
-        let summary = record.summary(measured);
-        eprintln!(
-            "{:<28} {:>8} ops {:>9.1}/s  p50 {:>8.2} ms  p99 {:>8.2} ms  errors {}",
-            name,
-            summary.ops,
-            summary.throughput,
-            summary.p50_ms.unwrap_or(f64::NAN),
-            summary.p99_ms.unwrap_or(f64::NAN),
-            summary.errors
-        );
-        for (kind, n) in &summary.error_kinds {
-            eprintln!("    {n} x {kind}");
+        let mut workers: Vec<Worker> = (0..concurrency).map(|w| Worker::new(w, concurrency, &run_tag)).collect();
+        let mut runs = Vec::new();
+        for _ in 0..repeat {
+            let warmup = Duration::from_secs_f64(args.warmup.max(0.0));
+            let (warm, _, _) = drive(&target, &state, scenario, &group_id, workers, warmup, false).await;
+            let before = probe.sample().await;
+            let measured = Duration::from_secs_f64(args.seconds.max(0.1));
+            let (done, record, seconds) = drive(&target, &state, scenario, &group_id, warm, measured, true).await;
+            workers = done;
+            let after = probe.sample().await;
+            let requests = record.latencies_us.len() as u64 + record.errors;
+            let cost = probe.delta(&before, &after, requests);
+            let summary = record.summary(seconds);
+            eprintln!(
+                "{:<28} {:>8} ops {:>9.1}/s  p50 {:>8.2} ms  p99 {:>8.2} ms  errors {}  {}",
+                name,
+                summary.ops,
+                summary.throughput,
+                summary.p50_ms.unwrap_or(f64::NAN),
+                summary.p99_ms.unwrap_or(f64::NAN),
+                summary.errors,
+                describe_cost(&cost),
+            );
+            for (kind, n) in &summary.error_kinds {
+                eprintln!("    {n} x {kind}");
+            }
+            runs.push(merge(json!({"seconds": seconds, "summary": summary}), cost));
         }
-        results.push(merge(base, json!({"status": "ok", "seconds": measured, "summary": summary})));
+        results.push(merge(base, json!({"status": "ok", "runs": runs})));
     }
 
     let mut rss = serde_json::Map::new();
-    for spec in &args.pids {
-        let (name, pid) = spec.split_once('=').with_context(|| format!("--pid {spec}: expected NAME=PID"))?;
-        let pid: u32 = pid.parse().with_context(|| format!("--pid {spec}: not a pid"))?;
-        rss.insert(name.to_owned(), memory_of(pid));
+    for (name, pid) in processes {
+        rss.insert(name, memory_of(pid));
     }
     let out = json!({
         "label": args.label,
@@ -118,6 +143,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         "concurrency": concurrency,
         "seconds": args.seconds,
         "warmup": args.warmup,
+        "repeat": repeat,
         "lookup_users": state.lookup_users,
         "total_users": state.user_ids.len(),
         "groups": state.groups,
@@ -128,6 +154,22 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     std::fs::write(&args.out, serde_json::to_vec_pretty(&out)?)
         .with_context(|| format!("cannot write {}", args.out.display()))?;
     Ok(())
+}
+
+/// `stmts/req 2.00  identity-core 410 us/req ...` for the progress lines.
+fn describe_cost(cost: &Value) -> String {
+    let mut out = String::new();
+    if let Some(s) = cost["statements_per_request"].as_f64() {
+        out.push_str(&format!("stmts/req {s:.2}"));
+    }
+    if let Some(cpu) = cost["cpu_us_per_request"].as_object() {
+        for (name, us) in cpu {
+            if let Some(us) = us.as_f64() {
+                out.push_str(&format!("  {name} {us:.0} us/req"));
+            }
+        }
+    }
+    out
 }
 
 fn merge(mut a: Value, b: Value) -> Value {
@@ -174,39 +216,36 @@ fn not_advertised(scenario: Scenario, caps: &Capabilities) -> Option<String> {
     }
 }
 
-/// Runs one scenario: warm-up, then the measured window. Returns what the
-/// measured requests (those started in the window) saw, and the window's
-/// length in seconds (until the last of them answered).
+/// Runs the workers for `length`: each sends requests until it is over,
+/// and every worker's last request is awaited. Returns the workers (where
+/// they stopped), what the requests saw (recorded only when `measure`),
+/// and the seconds from the start until the last answer.
 async fn drive(
     target: &Arc<Target>,
     state: &Arc<State>,
     scenario: Scenario,
     group_id: &str,
-    args: &RunArgs,
-    concurrency: usize,
-    run_tag: &str,
-) -> (Record, f64) {
+    workers: Vec<Worker>,
+    length: Duration,
+    measure: bool,
+) -> (Vec<Worker>, Record, f64) {
     let start = Instant::now();
-    let measure_from = start + Duration::from_secs_f64(args.warmup.max(0.0));
-    let until = measure_from + Duration::from_secs_f64(args.seconds.max(0.1));
+    let until = start + length;
     let mut tasks = Vec::new();
-    for w in 0..concurrency {
+    for mut worker in workers {
         let (target, state, group_id) = (target.clone(), state.clone(), group_id.to_owned());
-        let mut worker = Worker::new(w, concurrency, run_tag);
         tasks.push(tokio::spawn(async move {
             let mut record = Record::default();
-            let mut last = measure_from;
             loop {
                 let sent = Instant::now();
                 if sent >= until {
-                    return (record, last);
+                    return (worker, record, sent);
                 }
                 let req = worker.next(scenario, &state, &group_id);
                 let outcome = send(&target, req, &mut worker).await;
-                last = Instant::now();
-                if sent >= measure_from {
+                if measure {
                     match outcome {
-                        Ok(()) => record.ok(last.duration_since(sent).as_micros()),
+                        Ok(()) => record.ok(sent.elapsed().as_micros()),
                         Err(kind) => record.error(kind),
                     }
                 }
@@ -215,16 +254,18 @@ async fn drive(
     }
     let mut total = Record::default();
     let mut end = until;
+    let mut workers = Vec::new();
     for task in tasks {
         match task.await {
-            Ok((record, last)) => {
+            Ok((worker, record, last)) => {
+                workers.push(worker);
                 total.merge(record);
                 end = end.max(last);
             }
             Err(e) => total.error(format!("worker panicked: {e}")),
         }
     }
-    (total, end.duration_since(measure_from).as_secs_f64())
+    (workers, total, end.duration_since(start).as_secs_f64())
 }
 
 /// Sends one request and checks the answer; the error description on

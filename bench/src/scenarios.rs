@@ -19,7 +19,8 @@ pub enum Scenario {
     LookupEmail,
     /// `name.familyName sw "A" and active eq true`, first page of 100.
     FilterFamilyActive,
-    /// Index paging: pages of 100, each worker walking its own slice.
+    /// Index paging as Okta imports: `startIndex` 1, 101, 201, ... with
+    /// `count=100` until a short page, then again; each worker its own walk.
     PageIndex,
     /// Cursor paging (RFC 9865): pages of 100 following `nextCursor`.
     PageCursor,
@@ -73,7 +74,9 @@ impl Scenario {
             Self::FilterFamilyActive => {
                 r#"GET /Users?filter=name.familyName sw "A" and active eq true&startIndex=1&count=100"#.into()
             }
-            Self::PageIndex => "GET /Users?startIndex={i}&count=100, each worker walking its slice of the users".into(),
+            Self::PageIndex => {
+                "GET /Users?startIndex={1, 101, 201, ...}&count=100 to the first short page, then again from 1; each worker its own walk".into()
+            }
             Self::PageCursor => "GET /Users?cursor=&count=100, then ?cursor={nextCursor}&count=100 to the end".into(),
             Self::Provision => "POST /Users with Okta's create body (new userName each time)".into(),
             Self::Deactivate => {
@@ -212,8 +215,13 @@ impl Worker {
                 get(format!("/Users?filter={}&startIndex=1&count={PAGE}", enc(f)), Check::Status(&[200]))
             }
             Scenario::PageIndex => {
-                // Worker w walks from w/c of the way through, wrapping.
-                let offset = (n * self.w / self.c + k * PAGE) % n;
+                // Okta's import walk: pages from startIndex 1 until one comes
+                // back short (the one past the last user when N is a multiple
+                // of the page), then a new walk. Every page after the first
+                // continues the walk, so the server may seek from where the
+                // previous page ended.
+                let pages = n / PAGE + 1;
+                let offset = (k % pages) * PAGE;
                 get(format!("/Users?startIndex={}&count={PAGE}", offset + 1), Check::Status(&[200]))
             }
             Scenario::PageCursor => {
@@ -304,12 +312,40 @@ mod tests {
     }
 
     #[test]
-    fn index_paging_walks_each_workers_slice_and_wraps() {
-        let s = state(1000, &[]);
-        let mut w = Worker::new(3, 4, "t");
-        assert_eq!(w.next(Scenario::PageIndex, &s, "").path, "/Users?startIndex=751&count=100");
-        assert_eq!(w.next(Scenario::PageIndex, &s, "").path, "/Users?startIndex=851&count=100");
-        assert_eq!(w.next(Scenario::PageIndex, &s, "").path, "/Users?startIndex=951&count=100");
-        assert_eq!(w.next(Scenario::PageIndex, &s, "").path, "/Users?startIndex=51&count=100");
+    fn index_paging_walks_from_one_in_pages_of_a_hundred_to_the_short_page_then_again() {
+        let s = state(250, &[]);
+        for worker in [0, 3] {
+            let mut w = Worker::new(worker, 4, "t");
+            let starts: Vec<String> = (0..5).map(|_| w.next(Scenario::PageIndex, &s, "").path).collect();
+            assert_eq!(
+                starts,
+                [
+                    "/Users?startIndex=1&count=100",
+                    "/Users?startIndex=101&count=100",
+                    "/Users?startIndex=201&count=100",
+                    "/Users?startIndex=1&count=100",
+                    "/Users?startIndex=101&count=100",
+                ]
+            );
+        }
+        let s = state(200, &[]);
+        let mut w = Worker::new(0, 4, "t");
+        let last = (0..3).map(|_| w.next(Scenario::PageIndex, &s, "").path).last();
+        assert_eq!(last.as_deref(), Some("/Users?startIndex=201&count=100"), "the empty page past the end ends a walk");
+    }
+
+    #[test]
+    fn deactivate_is_oktas_pathless_replace_of_active_then_true_on_the_next_pass() {
+        let s = state(4, &[]);
+        let mut w = Worker::new(0, 2, "t");
+        let first = w.next(Scenario::Deactivate, &s, "");
+        assert_eq!(first.method, Method::PATCH);
+        assert_eq!(first.path, "/Users/id0");
+        let body = first.body.unwrap();
+        assert_eq!(body["schemas"], json!([crate::data::PATCH_OP]));
+        assert_eq!(body["Operations"], json!([{"op": "replace", "value": {"active": false}}]));
+        w.next(Scenario::Deactivate, &s, "");
+        let again = w.next(Scenario::Deactivate, &s, "").body.unwrap();
+        assert_eq!(again["Operations"], json!([{"op": "replace", "value": {"active": true}}]));
     }
 }

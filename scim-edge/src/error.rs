@@ -129,12 +129,18 @@ impl From<tonic::Status> for ScimError {
             (Code::Unauthenticated, _) => Self::unauthorized("missing or invalid bearer token"),
             (Code::NotFound, _) => Self::not_found(message),
             (Code::AlreadyExists, _) => Self::new(StatusCode::CONFLICT, Some(ScimType::Uniqueness), message),
-            (Code::InvalidArgument, "INVALID_FILTER") => Self::bad_request(ScimType::InvalidFilter, message),
-            (Code::InvalidArgument, "INVALID_PAGE_TOKEN") => Self::bad_request(ScimType::InvalidCursor, message),
-            (Code::InvalidArgument, "EXPIRED_PAGE_TOKEN") => Self::bad_request(ScimType::ExpiredCursor, message),
-            (Code::InvalidArgument, "TOO_MANY_MATCHES") => Self::bad_request(ScimType::TooMany, message),
+            (Code::InvalidArgument, "ERROR_REASON_INVALID_FILTER") => {
+                Self::bad_request(ScimType::InvalidFilter, message)
+            }
+            (Code::InvalidArgument, "ERROR_REASON_INVALID_PAGE_TOKEN") => {
+                Self::bad_request(ScimType::InvalidCursor, message)
+            }
+            (Code::InvalidArgument, "ERROR_REASON_EXPIRED_PAGE_TOKEN") => {
+                Self::bad_request(ScimType::ExpiredCursor, message)
+            }
+            (Code::InvalidArgument, "ERROR_REASON_TOO_MANY_MATCHES") => Self::bad_request(ScimType::TooMany, message),
             (Code::InvalidArgument, _) => Self::invalid_value(message),
-            (Code::Aborted, "VERSION_MISMATCH") | (Code::FailedPrecondition, _) => Self::new(
+            (Code::Aborted, "ERROR_REASON_VERSION_MISMATCH") | (Code::FailedPrecondition, _) => Self::new(
                 StatusCode::PRECONDITION_FAILED,
                 None,
                 "the resource has changed since the given ETag (If-Match)",

@@ -36,8 +36,16 @@ async fn declare(app: &TestApp) {
             AttributeDefinition { returned: Returned::Never as i32, ..attr("pin", AttributeType::String) },
         ],
     };
-    client.create_schema(app.grpc(&app.token, CreateSchemaRequest { schema: Some(user.clone()) })).await.unwrap();
-    let dup = client.create_schema(app.grpc(&app.token, CreateSchemaRequest { schema: Some(user) })).await.unwrap_err();
+    client
+        .create_schema(
+            app.grpc(&app.token, CreateSchemaRequest { schema: Some(user.clone()), request_id: String::new() }),
+        )
+        .await
+        .unwrap();
+    let dup = client
+        .create_schema(app.grpc(&app.token, CreateSchemaRequest { schema: Some(user), request_id: String::new() }))
+        .await
+        .unwrap_err();
     assert_eq!(dup.code(), Code::AlreadyExists);
     let group = Schema {
         id: ACME_GROUP.into(),
@@ -45,15 +53,20 @@ async fn declare(app: &TestApp) {
         attributes: vec![attr("costCode", AttributeType::String)],
         ..Default::default()
     };
-    client.create_schema(app.grpc(&app.token, CreateSchemaRequest { schema: Some(group) })).await.unwrap();
+    client
+        .create_schema(app.grpc(&app.token, CreateSchemaRequest { schema: Some(group), request_id: String::new() }))
+        .await
+        .unwrap();
     let core = Schema {
         id: "urn:ietf:params:scim:schemas:core:2.0:User".into(),
         resource_type: ResourceType::User as i32,
         attributes: vec![attr("x", AttributeType::String)],
         ..Default::default()
     };
-    let refused =
-        client.create_schema(app.grpc(&app.token, CreateSchemaRequest { schema: Some(core) })).await.unwrap_err();
+    let refused = client
+        .create_schema(app.grpc(&app.token, CreateSchemaRequest { schema: Some(core), request_id: String::new() }))
+        .await
+        .unwrap_err();
     assert_eq!(refused.code(), Code::InvalidArgument);
 }
 

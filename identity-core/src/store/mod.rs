@@ -12,6 +12,7 @@ pub mod memberships;
 mod migrate;
 mod nesting;
 mod paging;
+pub mod request_ids;
 mod retry;
 pub mod schemas;
 mod scoped;
@@ -31,7 +32,7 @@ use crate::config::DbConfig;
 use crate::error::{Error, Result};
 
 pub use migrate::migrate;
-pub use paging::{DEFAULT_PAGE_SIZE, ListRequest, Listed, MAX_PAGE_SIZE};
+pub use paging::{DEFAULT_PAGE_SIZE, ListRequest, Listed, MAX_PAGE_SIZE, Page};
 pub use retry::in_tx;
 pub use stats::counted;
 pub use time::to_proto as timestamp;

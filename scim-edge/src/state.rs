@@ -4,10 +4,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use identity_client::{Client, Credentials};
 use proto::v1::group_service_client::GroupServiceClient;
 use proto::v1::tenant_service_client::TenantServiceClient;
 use proto::v1::user_service_client::UserServiceClient;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 use tonic_health::pb::health_client::HealthClient;
 
 use crate::config::Config;
@@ -26,19 +27,19 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Builds the clients; the connection is made lazily, so the edge starts
-    /// (and answers 503) while identity-core is down.
+    /// Builds the clients over one identity-client channel; the connection
+    /// is made lazily, so the edge starts (and answers 503) while
+    /// identity-core is down. The edge forwards each caller's token, so the
+    /// client carries no credentials of its own.
     pub fn new(config: Config) -> anyhow::Result<Self> {
-        let channel = Endpoint::from_shared(config.core_url.clone())?
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(config.core_timeout_secs))
-            .tcp_nodelay(true)
-            .connect_lazy();
+        let channel =
+            Client::endpoint(&config.core_url)?.timeout(Duration::from_secs(config.core_timeout_secs)).connect_lazy();
+        let core = Client::from_channel(channel, Credentials::none());
         Ok(Self {
-            users: UserServiceClient::new(channel.clone()),
-            groups: GroupServiceClient::new(channel.clone()),
-            tenants: TenantServiceClient::new(channel.clone()),
-            health: HealthClient::new(channel),
+            users: core.user_service(),
+            groups: core.group_service(),
+            tenants: core.tenant_service(),
+            health: HealthClient::new(core.channel()),
             tenant_cache: Arc::new(TenantCache::new(Duration::from_secs(config.tenant_cache_secs))),
             config: Arc::new(config),
         })

@@ -3,7 +3,6 @@
 //! patchable like the built-in attributes.
 
 use e2e_tests::{TestApp, e2e, enc, json};
-use proto::v1::schema_service_client::SchemaServiceClient;
 use proto::v1::{AttributeDefinition, AttributeType, CreateSchemaRequest, ResourceType, Returned, Schema};
 use reqwest::{Method, StatusCode};
 use tonic::Code;
@@ -17,7 +16,7 @@ fn attr(name: &str, t: AttributeType) -> AttributeDefinition {
 
 /// Declares the acme User and Group schemas for the test's tenant.
 async fn declare(app: &TestApp) {
-    let mut client = SchemaServiceClient::connect(app.core_url.clone()).await.unwrap();
+    let mut client = app.schema_client().await;
     let user = Schema {
         id: ACME.into(),
         name: "AcmeUser".into(),

@@ -2,6 +2,7 @@
 //! of `identity.v1` (paging, idempotent creates, error details).
 
 use e2e_tests::{TestApp, e2e};
+use futures_util::TryStreamExt;
 use proto::v1::{
     CreateGroupRequest, CreateMembershipRequest, CreateUserRequest, Filter, GetUserRequest, Group,
     ListGroupMembersRequest, ListGroupsRequest, ListMembershipsRequest, ListUsersRequest, Member, MemberType,
@@ -130,48 +131,41 @@ e2e!(every_list_method_pages_with_page_tokens, |app| {
     let gid = five_members(&app).await;
     let (mut users, mut groups) = (app.user_client().await, app.group_client().await);
 
-    // A generic pager: page_size 2, follow next_page_token until it is empty.
-    let mut seen = (Vec::new(), Vec::new(), Vec::new());
-    let mut pages = (0, 0, 0);
-    let mut token = String::new();
-    loop {
-        let req = ListUsersRequest { page_size: 2, page_token: token, ..Default::default() };
-        let page = users.list_users(app.grpc(&app.token, req)).await.unwrap().into_inner();
-        assert_eq!(page.total_size, None, "totals are opt-in");
-        seen.0.extend(page.users.into_iter().map(|u| u.id));
-        pages.0 += 1;
-        token = page.next_page_token;
-        if token.is_empty() {
-            break;
-        }
-    }
-    loop {
-        let req =
-            ListGroupMembersRequest { group_id: gid.clone(), page_size: 2, page_token: token, ..Default::default() };
-        let page = groups.list_group_members(app.grpc(&app.token, req)).await.unwrap().into_inner();
-        seen.1.extend(page.members.into_iter().map(|m| m.value));
-        pages.1 += 1;
-        token = page.next_page_token;
-        if token.is_empty() {
-            break;
-        }
-    }
-    loop {
-        let req = ListMembershipsRequest { page_size: 2, page_token: token, ..Default::default() };
-        let page = groups.list_memberships(app.grpc(&app.token, req)).await.unwrap().into_inner();
-        seen.2.extend(page.memberships.into_iter().map(|m| m.member.unwrap().value));
-        pages.2 += 1;
-        token = page.next_page_token;
-        if token.is_empty() {
-            break;
-        }
-    }
-    assert_eq!(pages, (3, 3, 3));
-    let mut all = seen.0.clone();
-    all.sort();
-    assert_eq!(seen.1, all, "members come in member id order");
-    assert_eq!(seen.2, all);
-    assert_eq!(seen.0.len(), 5);
+    // The first page of each: two results and a token; totals are opt-in.
+    let req = ListUsersRequest { page_size: 2, ..Default::default() };
+    let page = users.list_users(app.grpc(&app.token, req)).await.unwrap().into_inner();
+    assert_eq!((page.users.len(), page.total_size), (2, None));
+    assert!(!page.next_page_token.is_empty());
+    let req = ListGroupMembersRequest { group_id: gid.clone(), page_size: 2, ..Default::default() };
+    let page = groups.list_group_members(app.grpc(&app.token, req)).await.unwrap().into_inner();
+    assert_eq!(page.members.len(), 2);
+    assert!(!page.next_page_token.is_empty());
+    let req = ListMembershipsRequest { page_size: 2, ..Default::default() };
+    let page = groups.list_memberships(app.grpc(&app.token, req)).await.unwrap().into_inner();
+    assert_eq!(page.memberships.len(), 2);
+    assert!(!page.next_page_token.is_empty());
+
+    // A generic pager (identity-client's: follow next_page_token until it
+    // is empty) sees everything, once, on every List method.
+    let client = app.client(&app.token).await;
+    let ids: Vec<String> = client
+        .users(ListUsersRequest { page_size: 2, ..Default::default() })
+        .map_ok(|u| u.id)
+        .try_collect()
+        .await
+        .unwrap();
+    let members: Vec<String> = client.group_members(&gid, 2).map_ok(|m| m.value).try_collect().await.unwrap();
+    let memberships: Vec<String> = client
+        .memberships(ListMembershipsRequest { page_size: 2, ..Default::default() })
+        .map_ok(|m| m.member.unwrap().value)
+        .try_collect()
+        .await
+        .unwrap();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    assert_eq!(ids.len(), 5);
+    assert_eq!(members, sorted, "members come in member id order");
+    assert_eq!(memberships, sorted);
 
     // page_size 0 is the server default (AIP-132): everything here, one page.
     let page = users.list_users(app.grpc(&app.token, ListUsersRequest::default())).await.unwrap().into_inner();
@@ -188,10 +182,10 @@ e2e!(every_list_method_pages_with_page_tokens, |app| {
     let req = ListUsersRequest { page_size: 2, skip: 2, include_total_size: true, ..Default::default() };
     let page = users.list_users(app.grpc(&app.token, req)).await.unwrap().into_inner();
     assert_eq!(page.total_size, Some(5));
-    assert_eq!(page.users.iter().map(|u| u.id.clone()).collect::<Vec<_>>(), seen.0[2..4]);
+    assert_eq!(page.users.iter().map(|u| u.id.clone()).collect::<Vec<_>>(), ids[2..4]);
     let req = ListUsersRequest { page_size: 2, page_token: page.next_page_token, ..Default::default() };
     let last = users.list_users(app.grpc(&app.token, req)).await.unwrap().into_inner();
-    assert_eq!(last.users.iter().map(|u| u.id.clone()).collect::<Vec<_>>(), seen.0[4..]);
+    assert_eq!(last.users.iter().map(|u| u.id.clone()).collect::<Vec<_>>(), ids[4..]);
     assert_eq!(last.next_page_token, "");
     let req = ListMembershipsRequest { skip: 9, ..Default::default() };
     let past = groups.list_memberships(app.grpc(&app.token, req)).await.unwrap().into_inner();

@@ -32,7 +32,7 @@ use crate::config::DbConfig;
 use crate::error::{Error, Result};
 
 pub use migrate::migrate;
-pub use paging::{DEFAULT_PAGE_SIZE, ListRequest, Listed, MAX_PAGE_SIZE, Page};
+pub use paging::{ListRequest, Listed, Page};
 pub use retry::in_tx;
 pub use stats::counted;
 pub use time::to_proto as timestamp;

@@ -19,8 +19,8 @@
 //!
 //! The client is cheap to clone (one HTTP/2 channel). How the channel is
 //! made is the caller's choice: [`Client::connect`] for one address, or
-//! [`Client::from_channel`] over any `tonic` channel (balanced over several
-//! addresses, TLS, ...).
+//! [`Client::from_channel`] over any gRPC transport ([`Transport`]: a
+//! `tonic` channel, a channel balanced over several replicas, TLS, ...).
 
 mod credentials;
 mod error;
@@ -43,6 +43,7 @@ use proto::v1::{
     ListUsersResponse, Member, Membership, ReplaceUserRequest, Tenant, UpdateGroupRequest, UpdateUserRequest, User,
     WhoAmIRequest, filter, filter_value,
 };
+use tonic::codegen::{Body as HttpBody, Bytes, StdError};
 use tonic::transport::{Channel, Endpoint};
 
 pub use credentials::{CredentialSource, Credentials};
@@ -54,24 +55,54 @@ pub use retry::RetryPolicy;
 /// Deadline of a call when none is set ([`Client::with_deadline`]).
 pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(10);
 
+/// What a [`Client`] sends its calls over: a `tonic` [`Channel`], or any
+/// tower service that speaks gRPC (e.g. a channel balanced over replicas).
+pub trait Transport:
+    tonic::client::GrpcService<
+        tonic::body::Body,
+        Error: Into<StdError>,
+        ResponseBody: HttpBody<Data = Bytes, Error: Into<StdError> + Send> + Send + 'static,
+        Future: Send,
+    > + Clone
+    + Send
+    + 'static
+{
+}
+
+impl<T> Transport for T where
+    T: tonic::client::GrpcService<
+            tonic::body::Body,
+            Error: Into<StdError>,
+            ResponseBody: HttpBody<Data = Bytes, Error: Into<StdError> + Send> + Send + 'static,
+            Future: Send,
+        > + Clone
+        + Send
+        + 'static
+{
+}
+
 /// A client of identity-core; see the crate documentation.
-#[derive(Clone, Debug)]
-pub struct Client {
-    channel: Channel,
+#[derive(Clone)]
+pub struct Client<T = Channel> {
+    channel: T,
     credentials: Credentials,
     deadline: Duration,
     retry: RetryPolicy,
 }
 
+impl<T> std::fmt::Debug for Client<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("credentials", &self.credentials)
+            .field("deadline", &self.deadline)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
 type Sent<Resp> = Pin<Box<dyn Future<Output = Result<tonic::Response<Resp>, tonic::Status>> + Send>>;
 
-impl Client {
-    /// A client over an existing channel: any `tonic` channel, e.g. one
-    /// balanced over several identity-core replicas.
-    pub fn from_channel(channel: Channel, credentials: Credentials) -> Self {
-        Self { channel, credentials, deadline: DEFAULT_DEADLINE, retry: RetryPolicy::default() }
-    }
-
+impl Client<Channel> {
     /// Connects to one identity-core address (`http://host:port`; with the
     /// `tls` feature also `https://`), failing when it cannot be reached.
     pub async fn connect(url: &str, credentials: Credentials) -> Result<Self, Error> {
@@ -111,6 +142,14 @@ impl Client {
             _ => Err(bad("use http:// (https:// needs the `tls` feature)".to_owned())),
         }
     }
+}
+
+impl<T: Transport> Client<T> {
+    /// A client over an existing transport, e.g. a channel balanced over
+    /// several identity-core replicas.
+    pub fn from_channel(channel: T, credentials: Credentials) -> Self {
+        Self { channel, credentials, deadline: DEFAULT_DEADLINE, retry: RetryPolicy::default() }
+    }
 
     /// The same client with another deadline for each call (retries
     /// included): `client.with_deadline(d).get_user(id)` for one call.
@@ -129,31 +168,35 @@ impl Client {
     }
 
     /// The channel, for calls this client does not wrap.
-    pub fn channel(&self) -> Channel {
+    pub fn channel(&self) -> T {
         self.channel.clone()
     }
 
     /// The generated `UserService` stub over this client's channel (no
     /// credentials, deadline or retries: the caller sets the metadata).
-    pub fn user_service(&self) -> UserServiceClient<Channel> {
+    pub fn user_service(&self) -> UserServiceClient<T> {
         UserServiceClient::new(self.channel.clone())
     }
 
     /// The generated `GroupService` stub; see [`Client::user_service`].
-    pub fn group_service(&self) -> GroupServiceClient<Channel> {
+    pub fn group_service(&self) -> GroupServiceClient<T> {
         GroupServiceClient::new(self.channel.clone())
     }
 
     /// The generated `TenantService` stub; see [`Client::user_service`].
-    pub fn tenant_service(&self) -> TenantServiceClient<Channel> {
+    pub fn tenant_service(&self) -> TenantServiceClient<T> {
         TenantServiceClient::new(self.channel.clone())
     }
 
     /// The generated `SchemaService` stub; see [`Client::user_service`].
-    pub fn schema_service(&self) -> SchemaServiceClient<Channel> {
+    pub fn schema_service(&self) -> SchemaServiceClient<T> {
         SchemaServiceClient::new(self.channel.clone())
     }
+}
 
+/// The calls. They need a `Sync` transport (a `tonic` channel is): a call's
+/// future holds the client across its awaits.
+impl<T: Transport + Sync> Client<T> {
     // ------------------------------------------------------------ users
 
     /// Creates a user. Sends a fresh request id, so retries (after a lost
@@ -191,7 +234,7 @@ impl Client {
 
     /// Every user matching `req` (its filter and sort; `page_size` sets the
     /// page length), page after page.
-    pub fn users(&self, req: ListUsersRequest) -> impl Stream<Item = Result<User, Error>> + Send + use<> {
+    pub fn users(&self, req: ListUsersRequest) -> impl Stream<Item = Result<User, Error>> + Send + use<T> {
         let client = self.clone();
         pager::pages(move |token| {
             let (client, req) = (client.clone(), ListUsersRequest { page_token: token, ..req.clone() });
@@ -246,7 +289,7 @@ impl Client {
     }
 
     /// Every group matching `req`, page after page.
-    pub fn groups(&self, req: ListGroupsRequest) -> impl Stream<Item = Result<Group, Error>> + Send + use<> {
+    pub fn groups(&self, req: ListGroupsRequest) -> impl Stream<Item = Result<Group, Error>> + Send + use<T> {
         let client = self.clone();
         pager::pages(move |token| {
             let (client, req) = (client.clone(), ListGroupsRequest { page_token: token, ..req.clone() });
@@ -260,7 +303,7 @@ impl Client {
         &self,
         group_id: &str,
         page_size: i32,
-    ) -> impl Stream<Item = Result<Member, Error>> + Send + use<> {
+    ) -> impl Stream<Item = Result<Member, Error>> + Send + use<T> {
         let (client, group_id) = (self.clone(), group_id.to_owned());
         pager::pages(move |page_token| {
             let client = client.clone();
@@ -282,7 +325,7 @@ impl Client {
     pub fn memberships(
         &self,
         req: ListMembershipsRequest,
-    ) -> impl Stream<Item = Result<Membership, Error>> + Send + use<> {
+    ) -> impl Stream<Item = Result<Membership, Error>> + Send + use<T> {
         let client = self.clone();
         pager::pages(move |token| {
             let (client, req) = (client.clone(), ListMembershipsRequest { page_token: token, ..req.clone() });
@@ -347,7 +390,7 @@ impl Client {
         &self,
         idempotent: bool,
         msg: Req,
-        send: impl Fn(Channel, tonic::Request<Req>) -> Sent<Resp>,
+        send: impl Fn(T, tonic::Request<Req>) -> Sent<Resp>,
     ) -> Result<Resp, Error>
     where
         Req: Clone,

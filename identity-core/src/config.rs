@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 
 /// The embedded default: a SQLite file under ./data/. It is opened, never
 /// created: add `?mode=rwc` to create it (the quickstart does).
@@ -62,16 +62,6 @@ impl DbConfig {
     pub fn cursor_ttl(&self) -> Duration {
         Duration::from_secs(self.cursor_ttl_secs)
     }
-}
-
-/// Log line format on stderr.
-#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum LogFormat {
-    /// Human-readable lines.
-    #[default]
-    Text,
-    /// One JSON object per line (for log collectors).
-    Json,
 }
 
 /// `serve`'s own settings.

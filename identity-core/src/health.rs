@@ -44,9 +44,14 @@ pub fn spawn_probe(store: Store, reporter: HealthReporter) -> JoinHandle<()> {
     })
 }
 
-/// Marks every service NOT_SERVING (on shutdown, so balancers drain us).
-pub async fn set_not_serving(reporter: &HealthReporter) {
+/// On shutdown: every service NOT_SERVING (so balancers stop sending
+/// calls), then every status forgotten, which ends the open `Watch` streams
+/// (otherwise they would hold the graceful shutdown open forever).
+pub async fn shut_down(mut reporter: HealthReporter) {
     for name in SERVICE_NAMES {
         reporter.set_service_status(name, ServingStatus::NotServing).await;
+    }
+    for name in SERVICE_NAMES {
+        reporter.clear_service_status(name).await;
     }
 }

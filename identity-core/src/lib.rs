@@ -63,7 +63,7 @@ pub async fn run_with(
     let draining = async {
         shutdown.await;
         probe.abort();
-        health::set_not_serving(&reporter).await;
+        health::shut_down(reporter).await;
     };
     let served = tonic::transport::Server::builder()
         .layer(observe::ObserveLayer)

@@ -2,18 +2,17 @@
 //! configuration in [`identity_core::config`].
 
 use std::future::Future;
-use std::io::IsTerminal;
 use std::path::Path;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use identity_core::Store;
-use identity_core::config::{DbConfig, LogFormat, ServeConfig};
+use identity_core::config::{DbConfig, ServeConfig};
 use identity_core::schema_file;
 use identity_core::store::{self, schemas, tenants};
 use proto::v1::ResourceType;
+use telemetry::LogFormat;
 use tokio::net::TcpListener;
-use tracing_subscriber::EnvFilter;
 
 #[derive(Parser, Debug)]
 #[command(name = "identity-core", version, about = "Owns tenants, users and groups; serves identity.v1 over gRPC")]
@@ -92,7 +91,7 @@ enum TenantCommand {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    init_logging(cli.log_format);
+    let _telemetry = telemetry::init("identity-core", cli.log_format, "info,sqlx=warn,sea_orm=warn")?;
     let db = &cli.db;
     match cli.command {
         Command::Serve { serve } => {
@@ -167,16 +166,6 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// Logs to stderr, as text or one JSON object per line; `RUST_LOG` filters.
-fn init_logging(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    match format {
-        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).with_span_list(true).init(),
-    }
 }
 
 /// Connects. SQLite (one process owns the file) and `--migrate` apply

@@ -10,10 +10,6 @@
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use axum::Router;
-use axum::http::header;
-use axum::response::IntoResponse;
-use axum::routing::get;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -24,10 +20,6 @@ use sea_orm::DbBackend;
 use tokio::net::TcpListener;
 
 use crate::store::Store;
-
-/// Latency buckets, in seconds: 1 ms to ~16 s.
-const LATENCY_BUCKETS: [f64; 15] =
-    [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0];
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct GrpcLabels {
@@ -66,7 +58,7 @@ pub struct Metrics {
 }
 
 fn latency_histogram() -> Histogram {
-    Histogram::new(LATENCY_BUCKETS)
+    Histogram::new(telemetry::LATENCY_BUCKETS)
 }
 
 fn statements_histogram() -> Histogram {
@@ -200,17 +192,7 @@ pub fn metrics() -> &'static Metrics {
 
 /// Serves `GET /metrics` on `listener` (for as long as the process runs).
 pub async fn serve(listener: TcpListener, store: Store) -> std::io::Result<()> {
-    let app = Router::new().route(
-        "/metrics",
-        get(move || {
-            let body = metrics().encode(&store);
-            async move {
-                ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], body)
-                    .into_response()
-            }
-        }),
-    );
-    axum::serve(listener, app).await
+    telemetry::serve_metrics(listener, move || metrics().encode(&store)).await
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use std::time::Instant;
 use tonic::codegen::http::{HeaderMap, Request, Response};
 use tower::{Layer, Service};
 use tracing::Instrument;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::metrics::metrics;
 
@@ -53,6 +54,8 @@ where
             trace_id = trace_id(req.headers()).unwrap_or_default(),
             request_id = header(req.headers(), "x-request-id").unwrap_or_default(),
         );
+        // Parented on the caller's span when OTLP export is on (a no-op otherwise).
+        let _ = span.set_parent(telemetry::extract(req.headers()));
         let start = Instant::now();
         let call = self.inner.call(req);
         Box::pin(

@@ -48,17 +48,9 @@ fn sample(text: &str, series: &str) -> Option<f64> {
 async fn traffic_is_traced_logged_and_counted(url: &str) {
     let (mut core, mut edge, base, core_metrics, edge_metrics) = stack(url);
     let token = new_token(url, "acme");
-    let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
-    let resp = http()
-        .post(format!("{base}/Users"))
-        .bearer_auth(&token)
-        .header("content-type", SCIM_JSON)
-        .header("traceparent", format!("00-{trace_id}-00f067aa0ba902b7-01"))
-        .header("x-request-id", "req-42")
-        .body(json!({"userName": "a@x.com", "password": "hunter2-secret"}).to_string())
-        .send()
-        .await
-        .unwrap();
+    let trace_id = TRACE_ID;
+    let user = json!({"userName": "a@x.com", "password": "hunter2-secret"});
+    let resp = post_traced_user(&base, &token, user, &[("x-request-id", "req-42")]).await;
     assert_eq!(resp.status(), StatusCode::CREATED);
     assert_eq!(resp.headers()["x-request-id"], "req-42");
     // A request without an id gets one.

@@ -1,24 +1,20 @@
 //! The edge's configuration, parsed once in `main` (or built by tests).
 
-use clap::{Parser, ValueEnum};
-
-/// Log line format on stderr.
-#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum LogFormat {
-    /// Human-readable lines.
-    #[default]
-    Text,
-    /// One JSON object per line (for log collectors).
-    Json,
-}
+use clap::Parser;
+pub use telemetry::LogFormat;
 
 /// scim-edge settings.
 #[derive(Parser, Debug, Clone)]
 #[command(name = "scim-edge", version, about = "Stateless SCIM 2.0 endpoint (/scim/v2) in front of identity-core")]
 pub struct Config {
-    /// identity-core's gRPC address.
+    /// identity-core's gRPC address: one or more http:// URLs, comma-separated.
+    /// Host names are resolved again every --core-resolve-secs, and calls are
+    /// balanced across every address that reports SERVING.
     #[arg(long, env = "IDENTITY_CORE_URL", default_value = "http://127.0.0.1:50051")]
     pub core_url: String,
+    /// How often host names in --core-url are resolved again, in seconds.
+    #[arg(long, env = "SCIM_EDGE_CORE_RESOLVE_SECS", default_value_t = 5)]
+    pub core_resolve_secs: u64,
     /// Address to listen on.
     #[arg(long, env = "SCIM_EDGE_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: String,
@@ -30,11 +26,19 @@ pub struct Config {
     /// Largest request body accepted, in bytes (larger: 413).
     #[arg(long, env = "SCIM_EDGE_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
-    /// Advertise the GroupMember resource (/GroupMembers) in /ResourceTypes
-    /// and /Schemas, and `membersMetadata` on groups
-    /// (draft-zollner-scim-group-members). /GroupMembers is served either way.
-    #[arg(long, env = "SCIM_EDGE_GROUP_MEMBERS", default_value_t = true, action = clap::ArgAction::Set)]
-    pub group_members: bool,
+    /// List the GroupMember resource and the Group `membersMetadata`
+    /// extension (draft-zollner-scim-group-members) in /ResourceTypes, for
+    /// clients that know the draft. /GroupMembers, `membersMetadata` and
+    /// both schemas in /Schemas are served either way. (The flag and variable
+    /// keep their earlier names; only the default changed, to false.)
+    #[arg(
+        long = "group-members",
+        alias = "advertise-group-members",
+        env = "SCIM_EDGE_GROUP_MEMBERS",
+        default_value_t = false,
+        action = clap::ArgAction::Set
+    )]
+    pub advertise_group_members: bool,
     /// How long a tenant's mode and schemas are remembered, in seconds (0:
     /// ask identity-core on every request). Credentials are checked by
     /// identity-core on every call regardless.
@@ -59,9 +63,10 @@ impl Config {
             listen: "127.0.0.1:0".to_owned(),
             public_url: None,
             max_body_bytes: 1024 * 1024,
-            group_members: true,
+            advertise_group_members: false,
             tenant_cache_secs: 5,
             core_timeout_secs: 30,
+            core_resolve_secs: 5,
             metrics_listen: None,
             log_format: LogFormat::Text,
         }

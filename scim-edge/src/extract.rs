@@ -87,7 +87,8 @@ where
                     // Unspecified is never sent; a newer mode reads leniently.
                     Ok(CompatibilityMode::Lenient | CompatibilityMode::Unspecified) | Err(_) => Mode::Lenient,
                 };
-                let registry = Registry::from_proto(&t.schemas, state.config.group_members);
+                let registry =
+                    Registry::from_proto(&t.schemas, state.config.advertise_group_members).strict(mode.is_strict());
                 let tenant = Arc::new(Tenant { id: t.id, mode, registry });
                 state.tenant_cache.put(header, tenant.clone());
                 tenant

@@ -9,17 +9,20 @@
 
 pub mod config;
 pub mod convert;
+pub mod core_pool;
 pub mod error;
 pub mod extract;
 pub mod filter;
 pub mod metrics;
 pub mod observe;
+pub mod openapi;
 pub mod patch;
 pub mod probes;
 pub mod projection;
 pub mod query;
 pub mod resources;
 pub mod response;
+pub mod routing;
 pub mod schema;
 pub mod state;
 pub mod strict;
@@ -27,11 +30,14 @@ pub mod tenant_cache;
 
 use std::future::Future;
 
-use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::extract::Request;
 use axum::routing::{MethodRouter, get, post};
 use axum::serve::ListenerExt;
+use axum::{Router, ServiceExt};
 use tokio::net::TcpListener;
+use tower::Layer;
+use tower::util::MapRequestLayer;
 
 pub use config::Config;
 use error::ScimError;
@@ -63,7 +69,8 @@ pub fn router(state: AppState) -> Router {
         .route("/ResourceTypes", only(get(discovery::resource_types)))
         .route("/ResourceTypes/{id}", only(get(discovery::resource_type)))
         .route("/Schemas", only(get(discovery::schemas)))
-        .route("/Schemas/{id}", only(get(discovery::schema_by_id)));
+        .route("/Schemas/{id}", only(get(discovery::schema_by_id)))
+        .route("/openapi.json", only(get(openapi::document)));
     let app = Router::new()
         .nest(BASE_PATH, api)
         .route("/healthz", get(probes::healthz))
@@ -88,12 +95,16 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let state = AppState::new(config)?;
+    // The first requests should find the replicas that are already up.
+    state.pool.first_round(std::time::Duration::from_secs(5)).await;
     // TCP_NODELAY on every accepted connection: responses go out at once.
     let listener = listener.tap_io(|tcp| {
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::warn!(error = %e, "cannot set TCP_NODELAY");
         }
     });
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await?;
+    // Endpoint names are made canonical before routing (see `routing`).
+    let app = MapRequestLayer::new(routing::canonical_request).layer(router(state));
+    axum::serve(listener, ServiceExt::<Request>::into_make_service(app)).with_graceful_shutdown(shutdown).await?;
     Ok(())
 }

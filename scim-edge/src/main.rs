@@ -1,19 +1,16 @@
 //! The `scim-edge` binary.
 
 use std::future::Future;
-use std::io::IsTerminal;
 
 use anyhow::Context;
 use clap::Parser;
-use scim_edge::config::LogFormat;
 use scim_edge::{BASE_PATH, Config};
 use tokio::net::TcpListener;
-use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
-    init_logging(config.log_format);
+    let _telemetry = telemetry::init("scim-edge", config.log_format, "info")?;
     let shutdown = shutdown_signal()?;
     let listener =
         TcpListener::bind(&config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -31,16 +28,6 @@ async fn main() -> anyhow::Result<()> {
     scim_edge::run(listener, config, shutdown).await?;
     tracing::info!("scim-edge stopped");
     Ok(())
-}
-
-/// Logs to stderr, as text or one JSON object per line; `RUST_LOG` filters.
-fn init_logging(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    match format {
-        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).with_span_list(true).init(),
-    }
 }
 
 /// Resolves on SIGTERM or SIGINT. The handlers are installed by this call,

@@ -10,19 +10,12 @@
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use axum::Router;
-use axum::http::header;
-use axum::routing::get;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
-
-/// Latency buckets, in seconds: 1 ms to 32 s.
-const LATENCY_BUCKETS: [f64; 15] =
-    [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0];
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct HttpLabels {
@@ -47,7 +40,7 @@ pub struct Metrics {
 }
 
 fn latency_histogram() -> Histogram {
-    Histogram::new(LATENCY_BUCKETS)
+    Histogram::new(telemetry::LATENCY_BUCKETS)
 }
 
 impl Metrics {
@@ -101,11 +94,5 @@ pub fn metrics() -> &'static Metrics {
 
 /// Serves `GET /metrics` on `listener` (for as long as the process runs).
 pub async fn serve(listener: TcpListener) -> std::io::Result<()> {
-    let app = Router::new().route(
-        "/metrics",
-        get(|| async {
-            ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], metrics().encode())
-        }),
-    );
-    axum::serve(listener, app).await
+    telemetry::serve_metrics(listener, || metrics().encode()).await
 }

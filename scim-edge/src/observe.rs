@@ -14,6 +14,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use tonic::metadata::{MetadataMap, MetadataValue};
 use tracing::Instrument;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::metrics::metrics;
 
@@ -40,10 +41,12 @@ pub fn set_tenant(id: &str) {
 }
 
 /// Adds `traceparent` and `x-request-id` of the current request to a gRPC
-/// call's metadata (nothing outside a request).
+/// call's metadata (nothing outside a request). With OTLP export on, the
+/// parent is the exported `http` span.
 pub fn propagate(metadata: &mut MetadataMap) {
+    let exported = telemetry::current_traceparent();
     let _ = CONTEXT.try_with(|c| {
-        if let Ok(v) = MetadataValue::try_from(c.traceparent.as_str()) {
+        if let Ok(v) = MetadataValue::try_from(exported.as_deref().unwrap_or(&c.traceparent)) {
             metadata.insert("traceparent", v);
         }
         if let Ok(v) = MetadataValue::try_from(c.request_id.as_str()) {
@@ -62,6 +65,9 @@ pub async fn observe(req: Request, next: Next) -> Response {
     let trace_id = traceparent.get(3..35).unwrap_or_default().to_owned();
     let context = Arc::new(RequestContext { request_id: request_id.clone(), traceparent, tenant: OnceLock::new() });
     let span = tracing::info_span!("http", request_id = %request_id, trace_id = %trace_id);
+    // The exported span joins the client's trace, or the one begun here
+    // (a no-op unless OTLP export is on).
+    let _ = span.set_parent(telemetry::context_of(&context.traceparent));
     let mut resp = CONTEXT.scope(context.clone(), next.run(req).instrument(span.clone())).await;
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         resp.headers_mut().insert(REQUEST_ID, v);
@@ -93,13 +99,16 @@ fn request_id(headers: &HeaderMap) -> String {
 }
 
 /// The client's `traceparent` when well-formed (W3C Trace Context §3.2),
-/// with a new parent id for our hop; else a new trace.
+/// else a new trace. (With OTLP export on, the next hop's parent is our own
+/// exported span instead: see [`propagate`].)
 fn traceparent(headers: &HeaderMap) -> String {
-    let span_id = &uuid::Uuid::new_v4().simple().to_string()[..16];
-    let incoming = headers.get("traceparent").and_then(|v| v.to_str().ok()).and_then(parse_traceparent);
-    match incoming {
-        Some((trace_id, flags)) => format!("00-{trace_id}-{span_id}-{flags}"),
-        None => format!("00-{}-{span_id}-01", uuid::Uuid::new_v4().simple()),
+    let incoming = headers.get("traceparent").and_then(|v| v.to_str().ok()).map(str::trim);
+    match incoming.filter(|v| parse_traceparent(v).is_some()) {
+        Some(valid) => valid.to_owned(),
+        None => {
+            let span_id = &uuid::Uuid::new_v4().simple().to_string()[..16];
+            format!("00-{}-{span_id}-01", uuid::Uuid::new_v4().simple())
+        }
     }
 }
 
@@ -127,9 +136,7 @@ mod tests {
         let tid = "4bf92f3577b34da6a3ce929d0e0e4736";
         let mut h = HeaderMap::new();
         h.insert("traceparent", HeaderValue::from_str(&format!("00-{tid}-00f067aa0ba902b7-01")).unwrap());
-        let tp = traceparent(&h);
-        assert!(tp.starts_with(&format!("00-{tid}-")) && tp.ends_with("-01"), "{tp}");
-        assert!(!tp.contains("00f067aa0ba902b7"), "our hop gets its own parent id: {tp}");
+        assert_eq!(traceparent(&h), format!("00-{tid}-00f067aa0ba902b7-01"));
 
         for broken in ["00-xyz-00f067aa0ba902b7-01", &format!("00-{}-00f067aa0ba902b7-01", "0".repeat(32)), "junk"] {
             h.insert("traceparent", HeaderValue::from_str(broken).unwrap());

@@ -203,8 +203,14 @@ impl ListParams {
 
 /// Parses a SCIM filter and resolves it against `kind`'s schemas.
 pub fn compile(scope: Scope<'_>, text: &str) -> ScimResult<pb::Filter> {
-    let ast = filter::parse_filter(text).map_err(|e| ScimError::bad_request(ScimType::InvalidFilter, e.to_string()))?;
-    to_proto(scope, &ast, None)
+    to_proto(scope, &parse(scope, text)?, None)
+}
+
+/// The filter's syntax tree: lenient tenants accept unquoted string and
+/// dateTime values (`userName sw O`), strict ones need RFC 7644's quotes.
+pub fn parse(scope: Scope<'_>, text: &str) -> ScimResult<Filter> {
+    let parsed = if scope.is_strict() { filter::parse_filter(text) } else { filter::parse_filter_lenient(text) };
+    parsed.map_err(|e| ScimError::bad_request(ScimType::InvalidFilter, e.to_string()))
 }
 
 /// The filter tree with canonical attribute names. Inside a value path

@@ -1,5 +1,6 @@
-//! Shared, immutable state of the edge: gRPC clients (cheap to clone, one
-//! HTTP/2 connection pool) and the configuration. No per-tenant state.
+//! Shared, immutable state of the edge: gRPC clients (cheap to clone, over
+//! one balanced channel to every identity-core replica) and the
+//! configuration. No per-tenant state.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,33 +9,38 @@ use identity_client::{Client, Credentials};
 use proto::v1::group_service_client::GroupServiceClient;
 use proto::v1::tenant_service_client::TenantServiceClient;
 use proto::v1::user_service_client::UserServiceClient;
-use tonic::transport::Channel;
 use tonic_health::pb::health_client::HealthClient;
 
 use crate::config::Config;
+use crate::core_pool::{CoreChannel, CorePool};
 use crate::tenant_cache::TenantCache;
 
 #[derive(Clone)]
 pub struct AppState {
-    pub users: UserServiceClient<Channel>,
-    pub groups: GroupServiceClient<Channel>,
-    pub tenants: TenantServiceClient<Channel>,
+    pub users: UserServiceClient<CoreChannel>,
+    pub groups: GroupServiceClient<CoreChannel>,
+    pub tenants: TenantServiceClient<CoreChannel>,
     /// identity-core's `grpc.health.v1`, for `/readyz`.
-    pub health: HealthClient<Channel>,
+    pub health: HealthClient<CoreChannel>,
     pub config: Arc<Config>,
     /// Tenants seen in the last few seconds (see [`TenantCache`]).
     pub tenant_cache: Arc<TenantCache>,
+    /// Keeps the replica discovery running while the state lives.
+    pub pool: Arc<CorePool>,
 }
 
 impl AppState {
-    /// Builds the clients over one identity-client channel; the connection
-    /// is made lazily, so the edge starts (and answers 503) while
-    /// identity-core is down. The edge forwards each caller's token, so the
-    /// client carries no credentials of its own.
+    /// Builds the clients over the balanced channel (see [`CorePool`]); the
+    /// edge starts (and answers 503) while identity-core is down. The edge
+    /// forwards each caller's token, so its identity-client carries no
+    /// credentials of its own.
     pub fn new(config: Config) -> anyhow::Result<Self> {
-        let channel =
-            Client::endpoint(&config.core_url)?.timeout(Duration::from_secs(config.core_timeout_secs)).connect_lazy();
-        let core = Client::from_channel(channel, Credentials::none());
+        let pool = CorePool::start(
+            &config.core_url,
+            Duration::from_secs(config.core_timeout_secs),
+            Duration::from_secs(config.core_resolve_secs.max(1)),
+        )?;
+        let core = Client::from_channel(pool.channel.clone(), Credentials::none());
         Ok(Self {
             users: core.user_service(),
             groups: core.group_service(),
@@ -42,6 +48,7 @@ impl AppState {
             health: HealthClient::new(core.channel()),
             tenant_cache: Arc::new(TenantCache::new(Duration::from_secs(config.tenant_cache_secs))),
             config: Arc::new(config),
+            pool: Arc::new(pool),
         })
     }
 }

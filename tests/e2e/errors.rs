@@ -112,3 +112,24 @@ e2e!(bad_input_gets_scim_errors, |app| {
     let not_object = app.post("/Users", json!(["userName"])).await;
     assert_eq!(not_object.status, StatusCode::BAD_REQUEST);
 });
+
+// Found by hostile requests: group PATCH did not check the length that
+// create checks, and MariaDB answered 500 ("Data too long").
+e2e!(a_too_long_external_id_in_a_group_patch_is_invalid_value, |app| {
+    let gid = app.create_group("Sales").await;
+    let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [
+        {"op": "add", "path": "externalId", "value": "x".repeat(3000)}
+    ]});
+    let a = app.patch(&format!("/Groups/{gid}"), patch).await;
+    assert_eq!(a.status, reqwest::StatusCode::BAD_REQUEST, "{}", a.body);
+    assert_eq!(a.body["scimType"], "invalidValue");
+});
+
+// Found by hostile requests: 5,000 emails made one INSERT with more than
+// MySQL's 65,535 placeholders (500); rows are now written in bounded batches.
+e2e!(a_user_with_five_thousand_emails_is_not_a_server_error, |app| {
+    let mut body = e2e_tests::okta_user("many@x.com");
+    body["emails"] = json!((0..5000).map(|i| json!({"value": format!("m{i}@x.com")})).collect::<Vec<_>>());
+    let a = app.post("/Users", body).await;
+    assert!(a.status.is_success() || a.status == reqwest::StatusCode::BAD_REQUEST, "{} {}", a.status, a.body);
+});

@@ -62,8 +62,9 @@ e2e!(the_group_member_resource, |app| {
         );
     }
 
-    // Both views agree, and the group says how its members are served.
-    let g = app.get(&format!("/Groups/{gid}")).await.body;
+    // Both views agree, and the group says how its members are served
+    // (asked for by URN: /ResourceTypes does not list the extension by default).
+    let g = app.get(&format!("/Groups/{gid}?attributes=displayName,members,{}", enc(META))).await.body;
     assert_eq!(g["members"].as_array().unwrap().len(), 2);
     assert_eq!(g[META]["membersMetadata"]["policy"], "inline");
     assert_eq!(g[META]["membersMetadata"]["memberCount"], 2);
@@ -73,15 +74,21 @@ e2e!(the_group_member_resource, |app| {
     assert_eq!(app.delete(&format!("/GroupMembers/{id}")).await.status, StatusCode::NO_CONTENT);
     assert_eq!(app.get(&format!("/GroupMembers/{id}")).await.status, StatusCode::NOT_FOUND);
     assert_eq!(app.delete(&format!("/GroupMembers/{id}")).await.status, StatusCode::NOT_FOUND);
-    let g = app.get(&format!("/Groups/{gid}")).await.body;
+    let g =
+        app.get(&format!("/Groups/{gid}?attributes={}", enc(&format!("{META}:membersMetadata,members")))).await.body;
     assert_eq!(g[META]["membersMetadata"]["memberCount"], 1);
     assert_eq!(g["members"][0]["value"], bob.as_str());
 
-    // Discovery advertises the resource type and the extension.
-    assert_eq!(app.get("/ResourceTypes/GroupMember").await.body["endpoint"], "/GroupMembers");
-    let group_rt = app.get("/ResourceTypes/Group").await.body;
-    assert!(group_rt["schemaExtensions"].as_array().unwrap().iter().any(|e| e["schema"] == META));
+    // By default /Schemas publishes both schemas, /ResourceTypes lists
+    // neither, and a plain read of a group leaves the extension out.
     assert_eq!(app.get(&format!("/Schemas/{META}")).await.status, StatusCode::OK);
+    assert_eq!(app.get("/Schemas/urn:ietf:params:scim:schemas:core:2.0:GroupMember").await.status, StatusCode::OK);
+    assert_eq!(app.get("/ResourceTypes").await.body["totalResults"], 2);
+    assert_eq!(app.get("/ResourceTypes/GroupMember").await.status, StatusCode::NOT_FOUND);
+    let group_rt = app.get("/ResourceTypes/Group").await.body;
+    assert_eq!(group_rt["schemaExtensions"], json!([]));
+    let plain = app.get(&format!("/Groups/{gid}")).await.body;
+    assert!(plain.get(META).is_none() && plain["schemas"] == json!(["urn:ietf:params:scim:schemas:core:2.0:Group"]));
 });
 
 e2e!(groups_nest_without_cycles_and_users_see_indirect_groups, |app| {
@@ -162,9 +169,11 @@ async fn big_group(app: &TestApp, size: usize) -> (String, Vec<String>) {
 e2e!(a_hundred_thousand_member_group_changes_one_row_at_a_time, |app| {
     let (gid, ids) = big_group(&app, 100_000).await;
     let path = format!("/Groups/{gid}");
+    // membersMetadata is shown when asked for (not listed in /ResourceTypes by default).
+    let meta = format!("{path}?attributes=members,{}", enc(META));
 
     // Read without members: cheap, and the metadata tells the size.
-    let g = app.get(&path).await;
+    let g = app.get(&meta).await;
     assert_eq!(g.status, StatusCode::OK);
     assert!(g.body.get("members").is_none(), "a group this large is served through /GroupMembers");
     assert_eq!(g.body[META]["membersMetadata"]["policy"], "external");
@@ -174,7 +183,7 @@ e2e!(a_hundred_thousand_member_group_changes_one_row_at_a_time, |app| {
     let extra = app.create_user("extra@x.com").await;
     let add = app.patch(&path, json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "add", "path": "members", "value": [{"value": extra}]}]})).await;
     assert_eq!(add.status, StatusCode::NO_CONTENT, "{}", add.body);
-    assert_eq!(app.get(&path).await.body[META]["membersMetadata"]["memberCount"], 100_001);
+    assert_eq!(app.get(&meta).await.body[META]["membersMetadata"]["memberCount"], 100_001);
     let remove = app
         .patch(
             &path,
@@ -182,7 +191,7 @@ e2e!(a_hundred_thousand_member_group_changes_one_row_at_a_time, |app| {
         )
         .await;
     assert_eq!(remove.status, StatusCode::NO_CONTENT);
-    assert_eq!(app.get(&path).await.body[META]["membersMetadata"]["memberCount"], 100_000);
+    assert_eq!(app.get(&meta).await.body[META]["membersMetadata"]["memberCount"], 100_000);
 
     // Membership checks and paging stay index lookups.
     let check = app
@@ -199,7 +208,7 @@ e2e!(a_hundred_thousand_member_group_changes_one_row_at_a_time, |app| {
 
     // Deleting a member user keeps the count right.
     assert_eq!(app.delete(&format!("/Users/{}", ids[8])).await.status, StatusCode::NO_CONTENT);
-    assert_eq!(app.get(&path).await.body[META]["membersMetadata"]["memberCount"], 99_999);
+    assert_eq!(app.get(&meta).await.body[META]["membersMetadata"]["memberCount"], 99_999);
 
     // Deleting the group removes its 99,999 memberships (in bounded batches).
     assert_eq!(app.delete(&path).await.status, StatusCode::NO_CONTENT);
@@ -210,7 +219,7 @@ e2e!(a_hundred_thousand_member_group_changes_one_row_at_a_time, |app| {
 
 e2e!(group_lists_that_show_members_are_bounded, |app| {
     let (gid, _) = big_group(&app, 1_001).await;
-    let g = app.get(&format!("/Groups/{gid}")).await.body;
+    let g = app.get(&format!("/Groups/{gid}?attributes=members,{}", enc(META))).await.body;
     assert_eq!(g[META]["membersMetadata"]["policy"], "external", "over 1,000 members");
     assert!(g.get("members").is_none());
     for i in 0..101 {
@@ -223,23 +232,25 @@ e2e!(group_lists_that_show_members_are_bounded, |app| {
     assert_eq!(page.body["itemsPerPage"], 102);
 });
 
-e2e!(the_group_members_discovery_can_be_switched_off, |app| {
-    // The edge flag exists for clients that cannot handle the draft's
-    // resource type (see .ci/run); /GroupMembers is served either way.
-    let _ = &app;
+e2e!(draft_aware_clients_can_have_the_group_members_resource_advertised, |app| {
+    // --group-members true: /ResourceTypes lists the GroupMember
+    // resource and the extension, and groups carry membersMetadata unasked.
     let edge = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}/scim/v2", edge.local_addr().unwrap());
     let mut config = scim_edge::Config::for_core(app.core_url.clone());
-    config.group_members = false;
+    config.advertise_group_members = true;
     tokio::spawn(scim_edge::run(edge, config, std::future::pending()));
     let http = reqwest::Client::new();
-    let types: serde_json::Value =
-        http.get(format!("{base}/ResourceTypes")).bearer_auth(&app.token).send().await.unwrap().json().await.unwrap();
-    assert_eq!(types["totalResults"], 2);
-    let gid = app.create_group("Quiet").await;
-    let g: serde_json::Value =
-        http.get(format!("{base}/Groups/{gid}")).bearer_auth(&app.token).send().await.unwrap().json().await.unwrap();
-    assert!(g.get(META).is_none());
-    let list = http.get(format!("{base}/GroupMembers")).bearer_auth(&app.token).send().await.unwrap();
-    assert_eq!(list.status(), StatusCode::OK);
+    let get = |path: String| {
+        let req = http.get(format!("{base}{path}")).bearer_auth(&app.token);
+        async move { req.send().await.unwrap().json::<serde_json::Value>().await.unwrap() }
+    };
+    assert_eq!(get("/ResourceTypes".into()).await["totalResults"], 3);
+    assert_eq!(get("/ResourceTypes/GroupMember".into()).await["endpoint"], "/GroupMembers");
+    let group_rt = get("/ResourceTypes/Group".into()).await;
+    assert!(group_rt["schemaExtensions"].as_array().unwrap().iter().any(|e| e["schema"] == META));
+    let gid = app.create_group("Loud").await;
+    let g = get(format!("/Groups/{gid}")).await;
+    assert_eq!(g[META]["membersMetadata"]["policy"], "inline");
+    assert!(g["schemas"].as_array().unwrap().contains(&json!(META)));
 });

@@ -13,6 +13,7 @@ mod errors;
 mod group_scale;
 mod groups;
 mod grpc;
+mod interop;
 mod member_counts;
 mod query;
 mod query_paging;

@@ -147,3 +147,28 @@ e2e!(an_old_cursor_has_expired, |app| {
     let next = first.body["nextCursor"].as_str().unwrap();
     assert_eq!(app.get(&format!("/Users?count=1&cursor={}", enc(next))).await.status, StatusCode::OK);
 });
+
+/// A filtered total is counted up to a bound; past it, index paging is
+/// refused with `tooMany` (RFC 7644 §3.4.2.2) and cursor paging, which does
+/// not count (RFC 9865), still works. The bound is 3 here (100,000 by
+/// default).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filtered_totals_are_bounded_and_too_many_is_a_clear_error() {
+    for backend in [e2e_tests::Backend::Sqlite, e2e_tests::Backend::MariaDb] {
+        let Some(app) = e2e_tests::TestApp::spawn_with(backend, |s| s.with_max_counted(3)).await else { continue };
+        for i in 0..5 {
+            app.create_user(&format!("a{i}@x.com")).await;
+        }
+        let filter = e2e_tests::enc("userName sw \"a\"");
+        let three = app.get(&format!("/Users?filter={}&count=2", e2e_tests::enc("userName sw \"a1\""))).await;
+        assert_eq!(three.body["totalResults"], 1, "{backend:?}: a page that is not full tells its total");
+        let many = app.get(&format!("/Users?filter={filter}&count=2")).await;
+        assert_eq!(many.status, StatusCode::BAD_REQUEST, "{backend:?}: {}", many.body);
+        assert_eq!(many.body["scimType"], "tooMany");
+        let cursor = app.get(&format!("/Users?filter={filter}&count=2&cursor=")).await;
+        assert_eq!(cursor.status, StatusCode::OK, "{backend:?}: {}", cursor.body);
+        assert!(cursor.body["nextCursor"].is_string());
+        let all = app.get("/Users?count=2").await;
+        assert_eq!(all.body["totalResults"], 5, "{backend:?}: unfiltered totals come from the counter");
+    }
+}

@@ -263,3 +263,17 @@ e2e!(concurrent_patches_lose_no_update, |app| {
     let roles = app.get(&format!("/Users/{id}")).await.body["roles"].as_array().unwrap().len();
     assert_eq!(roles, 6, "every concurrent add survived");
 });
+
+// Found by scim2-tester: a PATCH of the write-only `password` named a field
+// identity-core does not have (400). It is accepted and dropped, as on
+// create and PUT.
+e2e!(a_password_patch_is_accepted_and_never_returned, |app| {
+    let id = app.create_user("pat@x.com").await;
+    let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [
+        {"op": "replace", "path": "password", "value": "n3w-s3cret"}
+    ]});
+    let a = app.patch(&format!("/Users/{id}"), patch).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert!(a.body.get("password").is_none());
+    assert!(!a.body.to_string().contains("n3w-s3cret"));
+});

@@ -86,8 +86,21 @@ impl GroupService for Groups {
                     let probe = Group { display_name: group.display_name.clone(), ..Default::default() };
                     fields.display_name = Some(ValidGroup::parse(&probe)?.display_name);
                 }
-                "external_id" => fields.external_id = Some(group.external_id.clone()),
+                "external_id" => {
+                    // Validated like a create's (a too-long value must be a
+                    // 400 on every backend, not MariaDB's "data too long").
+                    let probe = Group {
+                        display_name: "-".to_owned(),
+                        external_id: group.external_id.clone(),
+                        ..Default::default()
+                    };
+                    fields.external_id = Some(ValidGroup::parse(&probe)?.external_id);
+                }
                 "extensions" => fields.extensions = Some(group.extensions.clone()),
+                p if p.starts_with("extensions.") && p.len() > "extensions.".len() => {
+                    fields.extension_attrs.push(p["extensions.".len()..].to_owned());
+                    fields.extension_values.clone_from(&group.extensions);
+                }
                 other => {
                     return Err(Error::invalid("update_mask", format!("unknown Group field {other:?}")).into());
                 }

@@ -28,11 +28,21 @@ pub struct GroupFields {
     pub external_id: Option<Option<String>>,
     /// Replaces every extension value (Some(None): removes them all).
     pub extensions: Option<Option<prost_types::Struct>>,
+    /// Rewrites only these extension attributes (`<urn>:<attr>`), from the
+    /// values given (absent: cleared).
+    pub extension_attrs: Vec<String>,
+    /// The values for `extension_attrs`.
+    pub extension_values: Option<prost_types::Struct>,
 }
 
 impl From<ValidGroup> for GroupFields {
     fn from(g: ValidGroup) -> Self {
-        Self { display_name: Some(g.display_name), external_id: Some(g.external_id), extensions: Some(g.extensions) }
+        Self {
+            display_name: Some(g.display_name),
+            external_id: Some(g.external_id),
+            extensions: Some(g.extensions),
+            ..Self::default()
+        }
     }
 }
 
@@ -174,6 +184,12 @@ pub async fn update(
             row.member_count += delta;
             if let Some(new_ext) = &fields.extensions {
                 schemas::write(txn, &tenant, ResourceType::Group, id.as_str(), new_ext.as_ref()).await?;
+            }
+            if !fields.extension_attrs.is_empty() {
+                let (keys, values) = (&fields.extension_attrs, fields.extension_values.as_ref());
+                schemas::write_attrs(txn, &tenant, ResourceType::Group, id.as_str(), keys, values).await?;
+            }
+            if fields.extensions.is_some() || !fields.extension_attrs.is_empty() {
                 ext = schemas::read(txn, &tenant, ResourceType::Group, std::slice::from_ref(&row.id))
                     .await?
                     .remove(&row.id);

@@ -58,6 +58,8 @@ pub struct Store {
     auth: Arc<auth_cache::AuthCache>,
     /// Where recent index pages ended (see [`paging::Boundaries`]).
     boundaries: Arc<paging::Boundaries>,
+    /// Most matches a filtered index-paged list counts.
+    max_counted: u64,
 }
 
 impl Store {
@@ -78,6 +80,7 @@ impl Store {
             stats,
             auth: Arc::new(auth_cache::AuthCache::default()),
             boundaries: Arc::new(paging::Boundaries::default()),
+            max_counted: paging::MAX_COUNTED,
             cursor_key: Arc::new(OnceCell::new()),
             cursor_ttl: config.cursor_ttl(),
             sqlite_writer: Arc::new(tokio::sync::Mutex::new(())),
@@ -88,6 +91,17 @@ impl Store {
     pub fn with_cursor_ttl(mut self, ttl: Duration) -> Self {
         self.cursor_ttl = ttl;
         self
+    }
+
+    /// The same store counting at most `n` matches of a filtered list
+    /// (beyond: TOO_MANY_MATCHES); the default is [`paging::MAX_COUNTED`].
+    pub fn with_max_counted(mut self, n: u64) -> Self {
+        self.max_counted = n;
+        self
+    }
+
+    pub(crate) fn max_counted(&self) -> u64 {
+        self.max_counted
     }
 
     /// How long page tokens stay valid.

@@ -145,9 +145,10 @@ where
         if req.filter.is_none() {
             return super::counters::total(store.conn(), tenant, counter).await;
         }
-        let n = query.limit(MAX_COUNTED + 1).count(store.conn()).await?;
-        if n > MAX_COUNTED {
-            return Err(Error::TooMany { limit: MAX_COUNTED });
+        let cap = store.max_counted();
+        let n = query.limit(cap + 1).count(store.conn()).await?;
+        if n > cap {
+            return Err(Error::TooMany { limit: cap });
         }
         Ok(n)
     };

@@ -50,7 +50,7 @@ where
                 }
             }
         }
-        .instrument(tracing::debug_span!("db_transaction", attempt))
+        .instrument(tracing::info_span!("db_transaction", attempt))
         .await;
         let cause = match &outcome {
             Err(e) if attempt < MAX_ATTEMPTS => retry_cause(e),

@@ -268,6 +268,54 @@ pub async fn insert(
     Ok(())
 }
 
+/// Rewrites only the named extension attributes (`<urn>:<attr>`, field-mask
+/// paths `extensions.<urn>:<attr>` of an update), each from `ext` (absent
+/// there: the attribute is cleared). Required attributes are not enforced
+/// here: an update names what it changes.
+pub async fn write_attrs(
+    txn: &DatabaseTransaction,
+    tenant: &TenantId,
+    rt: ResourceType,
+    resource_id: &str,
+    keys: &[String],
+    ext: Option<&Struct>,
+) -> Result<()> {
+    let custom = Custom::load(txn, tenant, rt).await?;
+    let mut canonical = Vec::new();
+    let mut given = Struct::default();
+    for key in keys {
+        let (key, _) = custom.lookup(key).ok_or_else(|| Error::invalid(key.clone(), "no such extension attribute"))?;
+        let Some((urn, attr)) = key.rsplit_once(':') else { continue };
+        let value = ext
+            .and_then(|e| e.fields.iter().find(|(u, _)| u.eq_ignore_ascii_case(urn)))
+            .and_then(|(_, v)| match &v.kind {
+                Some(PV::StructValue(s)) => s.fields.iter().find(|(a, _)| a.eq_ignore_ascii_case(attr)),
+                _ => None,
+            })
+            .map(|(_, v)| v.clone());
+        if let Some(v) = value {
+            let entry = given
+                .fields
+                .entry(urn.to_owned())
+                .or_insert_with(|| PValue { kind: Some(PV::StructValue(Struct::default())) });
+            if let Some(PV::StructValue(s)) = &mut entry.kind {
+                s.fields.insert(attr.to_owned(), v);
+            }
+        }
+        canonical.push(key);
+    }
+    custom_values::Entity::delete_in(tenant)
+        .filter(custom_values::Column::ResourceId.eq(resource_id))
+        .filter(custom_values::Column::AttrKey.is_in(canonical))
+        .exec(txn)
+        .await?;
+    let rows = custom.rows(tenant, resource_id, Some(&given), false)?;
+    if !rows.is_empty() {
+        custom_values::Entity::insert_many(rows).exec_without_returning(txn).await?;
+    }
+    Ok(())
+}
+
 /// Deletes the extension values of `resource_id`.
 pub async fn forget(txn: &DatabaseTransaction, tenant: &TenantId, resource_id: &str) -> Result<()> {
     custom_values::Entity::delete_in(tenant)

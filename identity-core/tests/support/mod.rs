@@ -389,3 +389,22 @@ pub async fn answer(req: reqwest::RequestBuilder) -> (StatusCode, reqwest::heade
     let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
     (status, headers, body)
 }
+
+/// The trace id the tests send in `traceparent`.
+pub const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+/// The client's span id in that `traceparent`.
+pub const CLIENT_SPAN_ID: &str = "00f067aa0ba902b7";
+
+/// POSTs `user` to `{base}/Users` with a `traceparent` of [`TRACE_ID`] and
+/// any `extra` headers; returns the response.
+pub async fn post_traced_user(base: &str, token: &str, user: Value, extra: &[(&str, &str)]) -> reqwest::Response {
+    let mut req = http()
+        .post(format!("{base}/Users"))
+        .bearer_auth(token)
+        .header("content-type", SCIM_JSON)
+        .header("traceparent", format!("00-{TRACE_ID}-{CLIENT_SPAN_ID}-01"));
+    for (name, value) in extra {
+        req = req.header(*name, *value);
+    }
+    req.body(user.to_string()).send().await.expect("the edge answers")
+}

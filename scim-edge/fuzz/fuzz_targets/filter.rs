@@ -1,16 +1,20 @@
-//! Fuzzes `scim_edge::filter::parse_filter` and `scim_edge::query::compile`.
+//! Fuzzes `scim_edge::filter::parse_filter`, `parse_filter_lenient` and `scim_edge::query::compile`.
 //!
 //! For every valid UTF-8 input that parses:
 //! - the canonical `Display` text must parse back to the same tree (round trip), except for a
 //!   filter holding a non-finite decimal (NaN never equals itself, and NaN/inf have no JSON text);
 //! - resolving the filter against the User and Group schemas must not panic.
 //!
+//! The lenient parser (unquoted compare values, `userName sw O`) must accept whatever the strict
+//! one accepts, as the same tree; and what it accepts alone prints as quoted text that the
+//! STRICT parser reads back to the same tree (limits aside, as below).
+//!
 //! Neither parser nor resolver may panic on any input.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use scim_edge::filter::{Filter, Value, parse_filter};
+use scim_edge::filter::{Filter, Value, parse_filter, parse_filter_lenient};
 use scim_edge::query::compile;
 use scim_edge::schema::ResourceKind;
 
@@ -29,7 +33,16 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let Ok(filter) = parse_filter(text) else {
+    let strict = parse_filter(text);
+    let lenient = parse_filter_lenient(text);
+    if let Ok(f) = &strict {
+        assert!(
+            lenient.as_ref() == Ok(f),
+            "lenient parse differs from strict\n input:   {text:?}\n strict:  {f:?}\n lenient: {lenient:?}"
+        );
+    }
+    // The strict tree when there is one, else the lenient one (bare values).
+    let Ok(filter) = strict.or(lenient) else {
         return;
     };
     // compile() parses `text` again itself; only worth running on input that parses.

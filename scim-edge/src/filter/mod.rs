@@ -15,7 +15,7 @@ mod stream;
 
 use std::fmt;
 
-pub use parser::parse_filter;
+pub use parser::{parse_filter, parse_filter_lenient};
 pub use path::parse_patch_path;
 
 /// Longest accepted filter or path, in bytes.

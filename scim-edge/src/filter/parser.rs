@@ -26,6 +26,20 @@ pub fn parse_filter(input: &str) -> Result<Filter, FilterError> {
     Ok(filter)
 }
 
+/// Like [`parse_filter`], but an unquoted compare value that is not a number, `true`, `false`
+/// or `null` is taken as a string: `userName sw O`, `name.familyName eq Employee`, and a bare
+/// RFC 3339 timestamp (`meta.created gt 2015-10-10T14:38:21.8617979-07:00`), which, like every
+/// date-time at this layer, is a string the schema layer reads as a dateTime. Microsoft's
+/// SCIMReferenceCode test collection sends these; lenient tenants accept them. `and`, `or` and
+/// `not` are never values.
+pub fn parse_filter_lenient(input: &str) -> Result<Filter, FilterError> {
+    let mut parser = Parser::new(input, "filter")?;
+    parser.bare_values = true;
+    let filter = parser.or()?;
+    parser.end(r#""and", "or" or the end of the filter"#)?;
+    Ok(filter)
+}
+
 impl Parser<'_> {
     /// `or = and *("or" and)`
     pub(super) fn or(&mut self) -> Result<Filter, FilterError> {
@@ -195,6 +209,9 @@ impl Parser<'_> {
                         format!("the number {} at position {} is out of range", self.describe(&token), token.start),
                     ));
                 }
+                Err(NotAValue::Unknown) if self.bare_values && !is_keyword(token.text) => {
+                    Value::String(token.text.to_owned())
+                }
                 Err(NotAValue::Unknown) => return Err(self.expected(VALUE, &token)),
             },
             _ => return Err(self.expected(VALUE, &token)),
@@ -205,6 +222,11 @@ impl Parser<'_> {
 }
 
 const VALUE: &str = "a value (a string, number, true, false or null)";
+
+/// Words that join or negate terms, never a bare value.
+fn is_keyword(word: &str) -> bool {
+    ["and", "or", "not"].iter().any(|k| k.eq_ignore_ascii_case(word))
+}
 
 #[cfg(test)]
 mod tests {
@@ -439,5 +461,33 @@ mod tests {
         assert_error("a[(b[c eq 1])]", "value filters cannot be nested");
         assert_error("name.x[a pr]", "not to the sub-attribute \"name.x\"");
         assert_error("emails[a pr].b.c pr", r#"invalid sub-attribute "b.c""#);
+    }
+
+    #[test]
+    fn lenient_parsing_takes_bare_words_and_timestamps_as_strings() -> Result<(), FilterError> {
+        assert_eq!(parse_filter_lenient("userName sw O")?, cmp("userName", CompareOp::Sw, Value::String("O".into())));
+        assert_eq!(parse_filter_lenient("name.familyName eq Employee and active eq true")?, {
+            let family = Filter::Compare {
+                path: AttrPath { urn: None, name: "name".into(), sub_attr: Some("familyName".into()) },
+                op: CompareOp::Eq,
+                value: Value::String("Employee".into()),
+            };
+            Filter::And(vec![family, cmp("active", CompareOp::Eq, Value::Bool(true))])
+        });
+        let stamp = "2015-10-10T14:38:21.8617979-07:00";
+        assert_eq!(
+            parse_filter_lenient(&format!("x gt {stamp}"))?,
+            cmp("x", CompareOp::Gt, Value::String(stamp.into()))
+        );
+        assert_eq!(parse_filter_lenient("a eq 1")?, int("a", 1));
+        Ok(())
+    }
+
+    #[test]
+    fn lenient_parsing_still_refuses_keywords_as_values_and_strict_refuses_bare_words() {
+        for text in ["a eq and", "a eq or", "a eq not", "a eq", "a eq (b)"] {
+            assert!(parse_filter_lenient(text).is_err(), "{text}");
+        }
+        assert_error("userName sw O", "expected a value");
     }
 }

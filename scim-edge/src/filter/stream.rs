@@ -17,6 +17,9 @@ pub(super) struct Parser<'a> {
     pub(super) in_value_filter: bool,
     /// "filter" or "path", for messages.
     subject: &'static str,
+    /// Whether an unquoted word in a value position is a string (lenient
+    /// tenants: `userName sw O`, `meta.created gt 2015-10-10T14:38:21Z`).
+    pub(super) bare_values: bool,
 }
 
 impl<'a> Parser<'a> {
@@ -29,7 +32,16 @@ impl<'a> Parser<'a> {
             ));
         }
         let Tokens { tokens, error } = tokenize(input);
-        let parser = Self { tokens, lex_error: error, pos: 0, depth: 0, terms: 0, in_value_filter: false, subject };
+        let parser = Self {
+            tokens,
+            lex_error: error,
+            pos: 0,
+            depth: 0,
+            terms: 0,
+            in_value_filter: false,
+            subject,
+            bare_values: false,
+        };
         if parser.peek()?.kind == TokenKind::Eof {
             return Err(FilterError::new(0, format!("the {subject} is empty")));
         }

@@ -8,9 +8,9 @@
 //! (`name.givenName`) or URN-qualified, string booleans.
 
 pub mod doc;
+pub mod fields;
 pub mod group;
-mod select;
-pub mod user;
+pub(crate) mod select;
 
 use serde_json::Value;
 

@@ -345,8 +345,15 @@ impl Job {
                 "path {path:?} must be /Users or /Groups for POST, /Users/{{id}} or /Groups/{{id}} otherwise"
             ))
         };
-        let mut segments = path.strip_prefix('/').ok_or_else(bad)?.split('/');
-        let endpoint = segments.next().filter(|e| *e == "Users" || *e == "Groups").ok_or_else(bad)?;
+        // Endpoint names in any case, one trailing `/` tolerated, as on
+        // single requests (`crate::routing`).
+        let trimmed = path.strip_prefix('/').ok_or_else(bad)?;
+        let mut segments = trimmed.strip_suffix('/').unwrap_or(trimmed).split('/');
+        let endpoint = segments
+            .next()
+            .and_then(crate::routing::canonical_endpoint)
+            .filter(|e| *e == "Users" || *e == "Groups")
+            .ok_or_else(bad)?;
         let id = segments.next();
         if segments.next().is_some() {
             return Err(bad());
@@ -518,6 +525,8 @@ mod tests {
     fn paths_must_name_a_collection_for_post_and_a_resource_otherwise() {
         let j = job();
         assert_eq!(j.resolve_path(&Method::POST, "/Users").ok().as_deref(), Some("/Users"));
+        assert_eq!(j.resolve_path(&Method::POST, "/users/").ok().as_deref(), Some("/Users"));
+        assert_eq!(j.resolve_path(&Method::PUT, "/GROUPS/g1").ok().as_deref(), Some("/Groups/g1"));
         assert_eq!(j.resolve_path(&Method::PATCH, "/Groups/g1").ok().as_deref(), Some("/Groups/g1"));
         assert_eq!(j.resolve_path(&Method::DELETE, "/Users/bulkId:done").ok().as_deref(), Some("/Users/u1"));
         for (method, path) in [

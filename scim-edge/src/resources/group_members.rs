@@ -19,7 +19,7 @@ use crate::convert::json::{object, string};
 use crate::convert::rfc3339;
 use crate::error::{ScimError, ScimResult, ScimType};
 use crate::extract::{Ctx, ScimJson};
-use crate::filter::{CompareOp, Filter, Value as Lit, parse_filter};
+use crate::filter::{CompareOp, Filter, Value as Lit};
 use crate::projection::Projection;
 use crate::query::{CorePage, ListParams};
 use crate::response::Scim;
@@ -96,7 +96,7 @@ pub async fn list(State(s): State<AppState>, ctx: Ctx, q: QueryPairs) -> ScimRes
     let CorePage { page_size, page_token, skip, include_total_size, keep } = CorePage::new(start_index, count, None);
     let mut req = ListMembershipsRequest { page_size, page_token, skip, include_total_size, ..Default::default() };
     if let Some(text) = params.filter.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        let f = parse_filter(text).map_err(|e| ScimError::bad_request(ScimType::InvalidFilter, e.to_string()))?;
+        let f = crate::query::parse(ctx.scope(KIND), text)?;
         constrain(&f, &mut req)?;
     }
     let projection =

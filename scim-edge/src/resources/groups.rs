@@ -139,25 +139,35 @@ pub async fn update(
     let mut plan = patch::group::plan(ctx.scope(KIND), &id, &ops)?;
     let mut expected_version = if_match(&headers);
     if !plan.extension_ops.is_empty() {
-        // Extension attributes: applied to the current values, written whole
-        // at the version read (a concurrent change makes the client retry).
-        let current =
-            s.groups.clone().get_group(ctx.req(GetGroupRequest { id: id.clone(), include_members: false })).await?;
-        let current = current.into_inner();
-        let version = current.meta.as_ref().map(|m| m.version.clone()).unwrap_or_default();
-        if expected_version.as_ref().is_some_and(|w| *w != version) {
-            return Err(ScimError::new(
-                StatusCode::PRECONDITION_FAILED,
-                None,
-                "the resource has changed since the given ETag (If-Match)",
-            ));
-        }
-        let mut doc = to_scim(ctx.scope(KIND), &current, &ctx.base, false);
-        patch::doc::apply(ctx.scope(KIND), &mut doc, &plan.extension_ops, ctx.mode().is_strict())?;
+        // Extension attributes go the users' way: only the attributes
+        // touched are named; the stored group is read only when an
+        // operation depends on it (then written back at the version read).
+        let strict = ctx.mode().is_strict();
+        let fields = patch::fields::plan(ctx.scope(KIND), &plan.extension_ops, strict);
+        let mut doc = if fields.needs_current {
+            let current = s
+                .groups
+                .clone()
+                .get_group(ctx.req(GetGroupRequest { id: id.clone(), include_members: false }))
+                .await?
+                .into_inner();
+            let version = current.meta.as_ref().map(|m| m.version.clone()).unwrap_or_default();
+            if expected_version.as_ref().is_some_and(|w| *w != version) {
+                return Err(ScimError::new(
+                    StatusCode::PRECONDITION_FAILED,
+                    None,
+                    "the resource has changed since the given ETag (If-Match)",
+                ));
+            }
+            expected_version = Some(version);
+            to_scim(ctx.scope(KIND), &current, &ctx.base, false)
+        } else {
+            serde_json::json!({"schemas": [crate::schema::GROUP_SCHEMA], "id": id, "displayName": "-"})
+        };
+        patch::doc::apply(ctx.scope(KIND), &mut doc, &plan.extension_ops, strict)?;
         let obj = doc.as_object().cloned().unwrap_or_default();
         plan.group.extensions = crate::convert::extensions_from(ctx.scope(KIND), &obj)?;
-        plan.mask.push("extensions".to_owned());
-        expected_version = Some(version);
+        plan.mask.extend(fields.mask);
     }
     let req = UpdateGroupRequest {
         id,

@@ -111,7 +111,7 @@ pub async fn replace(
 }
 
 /// PATCH /Users/{id} (RFC 7644 §3.5.2): the PatchOp becomes one
-/// UpdateUser naming only the fields it touches (see [`patch::user`]).
+/// UpdateUser naming only the fields it touches (see [`patch::fields`]).
 /// Operations that need nothing stored are applied to an empty document and
 /// sent at once; the others are applied to the stored user, written back at
 /// the version read: without If-Match a concurrent change makes it start
@@ -130,7 +130,7 @@ pub async fn update(
     if strict {
         strict::check_patch(ctx.scope(KIND), &ops)?;
     }
-    let plan = patch::user::plan(ctx.scope(KIND), &ops, strict);
+    let plan = patch::fields::plan(ctx.scope(KIND), &ops, strict);
     let wanted = if_match(&headers);
     let mut client = s.users.clone();
     for attempt in 0..PATCH_ATTEMPTS {

@@ -52,7 +52,8 @@ fn attribute_json(a: &AttributeDef) -> Value {
 pub fn resource_type_json<'a>(scope: impl Into<Scope<'a>>, base: &str) -> Value {
     let scope = scope.into();
     let kind = scope.kind;
-    let extensions: Vec<Value> = scope.extensions().map(|s| json!({ "schema": s.id, "required": false })).collect();
+    let extensions: Vec<Value> =
+        scope.advertised_extensions().map(|s| json!({ "schema": s.id, "required": false })).collect();
     json!({
         "schemas": [RESOURCE_TYPE],
         "id": kind.name(),

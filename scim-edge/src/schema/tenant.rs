@@ -21,15 +21,18 @@ use super::{AttrType, AttributeDef, Mutability, ResourceKind, Returned, SchemaDe
 pub struct Scope<'a> {
     pub kind: ResourceKind,
     custom: &'a [(ResourceKind, &'static SchemaDef)],
-    /// Whether the GroupMember resource and the Group `membersMetadata`
-    /// extension are advertised.
-    group_members: bool,
+    /// Whether the Group `membersMetadata` extension is listed in the
+    /// Group resource type's `schemaExtensions` (it is served either way).
+    advertise_group_members: bool,
+    /// Whether the tenant runs the strict interop profile (filters must
+    /// quote their string values).
+    strict: bool,
 }
 
 impl Scope<'static> {
     /// The RFC 7643 schemas alone.
     pub const fn builtin(kind: ResourceKind) -> Self {
-        Self { kind, custom: &[], group_members: true }
+        Self { kind, custom: &[], advertise_group_members: true, strict: false }
     }
 }
 
@@ -42,12 +45,15 @@ impl From<ResourceKind> for Scope<'static> {
 impl<'a> Scope<'a> {
     /// The extension schemas: the built-in ones, then the tenant's.
     pub fn extensions(self) -> impl Iterator<Item = &'static SchemaDef> + 'a {
-        let (kind, group_members) = (self.kind, self.group_members);
-        kind.extensions()
-            .iter()
-            .copied()
-            .filter(move |s| group_members || s.id != super::GROUP_MEMBERS_EXTENSION)
-            .chain(self.custom.iter().filter(move |(k, _)| *k == kind).map(|(_, s)| *s))
+        let kind = self.kind;
+        kind.extensions().iter().copied().chain(self.custom.iter().filter(move |(k, _)| *k == kind).map(|(_, s)| *s))
+    }
+
+    /// The extensions listed in `/ResourceTypes`: all of them, but the
+    /// read-only groupMembers one only when advertised (see `Registry`).
+    pub fn advertised_extensions(self) -> impl Iterator<Item = &'static SchemaDef> + 'a {
+        let advertise = self.advertise_group_members;
+        self.extensions().filter(move |s| advertise || s.id != super::GROUP_MEMBERS_EXTENSION)
     }
 
     /// The core schema, then the extensions.
@@ -60,6 +66,11 @@ impl<'a> Scope<'a> {
         self.extensions().find(|s| s.id.eq_ignore_ascii_case(urn))
     }
 
+    /// Whether the tenant runs the strict interop profile.
+    pub fn is_strict(self) -> bool {
+        self.strict
+    }
+
     /// Whether `schema` is one of the tenant's own (not RFC 7643's).
     pub fn is_custom(self, schema: &SchemaDef) -> bool {
         self.custom.iter().any(|(_, s)| std::ptr::eq(*s, schema))
@@ -67,16 +78,26 @@ impl<'a> Scope<'a> {
 }
 
 /// The tenant's own schemas.
+///
+/// The GroupMember resource (`/GroupMembers`) and the Group `membersMetadata`
+/// extension (draft-zollner-scim-group-members-01) are always served, and
+/// their schemas are always in `/Schemas`. `/ResourceTypes` lists them only
+/// when `advertise_group_members` is set: RFC 7644 gives a resource type no
+/// way to say "POST, GET and DELETE only, referencing resources that exist",
+/// or an extension "read-only as a whole", so a client that reads
+/// `/ResourceTypes` literally (scim2-tester) would PUT and PATCH them.
 #[derive(Clone, Debug, Default)]
 pub struct Registry {
     custom: Vec<(ResourceKind, &'static SchemaDef)>,
-    group_members: bool,
+    advertise_group_members: bool,
+    strict: bool,
 }
 
 impl Registry {
-    /// From identity-core's declarations; `group_members`: whether the
-    /// GroupMember resource and `membersMetadata` are advertised.
-    pub fn from_proto(schemas: &[pb::Schema], group_members: bool) -> Self {
+    /// From identity-core's declarations; `advertise_group_members`: whether
+    /// `/ResourceTypes` lists the GroupMember resource and the Group
+    /// `membersMetadata` extension.
+    pub fn from_proto(schemas: &[pb::Schema], advertise_group_members: bool) -> Self {
         let custom = schemas
             .iter()
             .map(|s| {
@@ -87,25 +108,30 @@ impl Registry {
                 (kind, intern(s))
             })
             .collect();
-        Self { custom, group_members }
+        Self { custom, advertise_group_members, strict: false }
+    }
+
+    /// The same, for a tenant in the strict interop profile (`strict`).
+    pub fn strict(self, strict: bool) -> Self {
+        Self { strict, ..self }
     }
 
     /// `kind` as this tenant sees it.
     pub fn scope(&self, kind: ResourceKind) -> Scope<'_> {
-        Scope { kind, custom: &self.custom, group_members: self.group_members }
+        Scope { kind, custom: &self.custom, advertise_group_members: self.advertise_group_members, strict: self.strict }
     }
 
-    /// The resource types this tenant sees, for `/ResourceTypes`.
+    /// The resource types listed in `/ResourceTypes`.
     pub fn kinds(&self) -> Vec<ResourceKind> {
-        ResourceKind::ALL.into_iter().filter(|k| self.group_members || *k != ResourceKind::GroupMember).collect()
+        ResourceKind::ALL
+            .into_iter()
+            .filter(|k| self.advertise_group_members || *k != ResourceKind::GroupMember)
+            .collect()
     }
 
     /// Every schema this tenant can see, for `/Schemas`.
     pub fn all_schemas(&self) -> Vec<&'static SchemaDef> {
-        let advertised = |s: &&SchemaDef| {
-            self.group_members || (s.id != super::GROUP_MEMBERS_EXTENSION && s.id != super::GROUP_MEMBER_SCHEMA)
-        };
-        super::all_schemas().into_iter().filter(advertised).chain(self.custom.iter().map(|(_, s)| *s)).collect()
+        super::all_schemas().into_iter().chain(self.custom.iter().map(|(_, s)| *s)).collect()
     }
 
     /// The schema with this URN (case-insensitive).

@@ -137,16 +137,7 @@ async fn rewrite(
             let (version, created) = (row.version, row.created_us);
             let next = user.as_ref().clone();
             let new_row = rows::user_row(tenant.as_str(), id.as_str(), &next, version + 1, created, time::now_us());
-            let updated = users::Entity::update_in(&tenant)
-                .set(new_row)
-                .filter(users::Column::Id.eq(id.as_str()))
-                .filter(users::Column::Version.eq(version))
-                .exec(txn)
-                .await
-                .map_err(unique_user_name)?;
-            if updated.rows_affected == 0 {
-                return Err(Error::Conflict);
-            }
+            write_row(txn, &tenant, &id, version, new_row).await?;
             user_values::Entity::delete_in(&tenant)
                 .filter(user_values::Column::UserId.eq(id.as_str()))
                 .exec(txn)
@@ -184,6 +175,28 @@ pub async fn delete(store: &Store, tenant: &TenantId, id: &ResourceId, expected:
         })
     })
     .await
+}
+
+/// Writes a user's new row over the version read: CONFLICT when another
+/// write got there first (the transaction is then retried).
+pub(super) async fn write_row(
+    txn: &DatabaseTransaction,
+    tenant: &TenantId,
+    id: &ResourceId,
+    version: i64,
+    row: users::ActiveModel,
+) -> Result<()> {
+    let updated = users::Entity::update_in(tenant)
+        .set(row)
+        .filter(users::Column::Id.eq(id.as_str()))
+        .filter(users::Column::Version.eq(version))
+        .exec(txn)
+        .await
+        .map_err(unique_user_name)?;
+    if updated.rows_affected == 0 {
+        return Err(Error::Conflict);
+    }
+    Ok(())
 }
 
 /// Reads a row for update: locked until the transaction ends on MySQL

@@ -6,15 +6,13 @@
 //! (BEGIN, lock, UPDATE, the read of the answer, COMMIT), whatever the user
 //! holds.
 
-use prost_types::value::Kind as PV;
-use prost_types::{Struct, Value as PValue};
 use proto::v1::{Name, ResourceType, User};
-use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, TryIntoModel};
+use sea_orm::{ColumnTrait, QueryFilter, TryIntoModel};
 
-use super::super::entities::{custom_values, user_values, users};
+use super::super::entities::user_values;
 use super::super::scoped::Scoped;
 use super::super::{Store, in_tx, schemas, time};
-use super::{assemble, lock, rows, unique_user_name};
+use super::{assemble, lock, rows, write_row};
 use crate::domain::{ResourceId, TenantId, ValidUser, check_version};
 use crate::error::{Error, Result};
 
@@ -125,16 +123,7 @@ pub async fn update(
             }
             let next = ValidUser::parse(merged)?;
             let new_row = rows::user_row(tenant.as_str(), id.as_str(), &next, version + 1, created, time::now_us());
-            let updated = users::Entity::update_in(&tenant)
-                .set(new_row.clone())
-                .filter(users::Column::Id.eq(id.as_str()))
-                .filter(users::Column::Version.eq(version))
-                .exec(txn)
-                .await
-                .map_err(unique_user_name)?;
-            if updated.rows_affected == 0 {
-                return Err(Error::Conflict);
-            }
+            write_row(txn, &tenant, &id, version, new_row.clone()).await?;
             if !multi.is_empty() {
                 user_values::Entity::delete_in(&tenant)
                     .filter(user_values::Column::UserId.eq(id.as_str()))
@@ -146,7 +135,15 @@ pub async fn update(
             if all_ext {
                 schemas::write(txn, &tenant, ResourceType::User, id.as_str(), from.extensions.as_ref()).await?;
             } else if !ext_keys.is_empty() {
-                write_extension_attrs(txn, &tenant, id.as_str(), &ext_keys, from.extensions.as_ref()).await?;
+                schemas::write_attrs(
+                    txn,
+                    &tenant,
+                    ResourceType::User,
+                    id.as_str(),
+                    &ext_keys,
+                    from.extensions.as_ref(),
+                )
+                .await?;
             }
             let row = new_row.try_into_model()?;
             assemble(txn, &tenant, vec![row]).await?.pop().ok_or(Error::Internal("an updated user vanished"))
@@ -220,51 +217,6 @@ fn merge_multi(to: &mut User, from: &User, attr: &str) {
         rows::X509_CERTIFICATES => to.x509_certificates.clone_from(&from.x509_certificates),
         _ => {}
     }
-}
-
-/// Rewrites only the named extension attributes (`<urn>:<attr>`), each
-/// from `ext` (absent there: the attribute is cleared).
-async fn write_extension_attrs(
-    txn: &DatabaseTransaction,
-    tenant: &TenantId,
-    resource_id: &str,
-    keys: &[String],
-    ext: Option<&Struct>,
-) -> Result<()> {
-    let custom = schemas::Custom::load(txn, tenant, ResourceType::User).await?;
-    let mut canonical = Vec::new();
-    let mut given = Struct::default();
-    for key in keys {
-        let (key, _) = custom.lookup(key).ok_or_else(|| Error::invalid(key.clone(), "no such extension attribute"))?;
-        let Some((urn, attr)) = key.rsplit_once(':') else { continue };
-        let value = ext
-            .and_then(|e| e.fields.iter().find(|(u, _)| u.eq_ignore_ascii_case(urn)))
-            .and_then(|(_, v)| match &v.kind {
-                Some(PV::StructValue(s)) => s.fields.iter().find(|(a, _)| a.eq_ignore_ascii_case(attr)),
-                _ => None,
-            })
-            .map(|(_, v)| v.clone());
-        if let Some(v) = value {
-            let entry = given
-                .fields
-                .entry(urn.to_owned())
-                .or_insert_with(|| PValue { kind: Some(PV::StructValue(Struct::default())) });
-            if let Some(PV::StructValue(s)) = &mut entry.kind {
-                s.fields.insert(attr.to_owned(), v);
-            }
-        }
-        canonical.push(key);
-    }
-    custom_values::Entity::delete_in(tenant)
-        .filter(custom_values::Column::ResourceId.eq(resource_id))
-        .filter(custom_values::Column::AttrKey.is_in(canonical))
-        .exec(txn)
-        .await?;
-    let rows = custom.rows(tenant, resource_id, Some(&given), false)?;
-    if !rows.is_empty() {
-        custom_values::Entity::insert_many(rows).exec_without_returning(txn).await?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

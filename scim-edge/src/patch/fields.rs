@@ -1,6 +1,8 @@
-//! A user PatchOp (RFC 7644 §3.5.2) compiled into one UpdateUser: the
-//! fields it touches (an AIP-134 field mask over identity.v1's User) and
-//! whether applying it needs the stored user.
+//! A PatchOp (RFC 7644 §3.5.2) compiled into one update: the fields it
+//! touches (an AIP-134 field mask over identity.v1's User or Group) and
+//! whether applying it needs the stored resource. Users send every
+//! operation through here; groups their extension attributes (membership
+//! changes become deltas, see [`super::group`]).
 //!
 //! Most IdP traffic needs nothing stored: Okta's deactivation
 //! (`{"op":"replace","value":{"active":false}}`), a new title, a new
@@ -21,7 +23,7 @@ use crate::schema::{self, AttrType, ENTERPRISE_USER_SCHEMA, Scope};
 
 /// What a user PatchOp touches.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct UserPatch {
+pub struct FieldPatch {
     /// identity.v1 field paths (`active`, `name.given_name`, `emails`,
     /// `enterprise.department`, `extensions.<urn>:<attr>`), in order, once
     /// each.
@@ -30,7 +32,7 @@ pub struct UserPatch {
     pub needs_current: bool,
 }
 
-impl UserPatch {
+impl FieldPatch {
     fn touch(&mut self, field: String) {
         if !self.mask.contains(&field) {
             self.mask.push(field);
@@ -40,8 +42,8 @@ impl UserPatch {
 
 /// Plans `ops`. Unknown attributes are left to the engine (which answers
 /// or ignores them as the tenant's mode says); they touch no field.
-pub fn plan(scope: Scope<'_>, ops: &[Operation], strict: bool) -> UserPatch {
-    let mut plan = UserPatch::default();
+pub fn plan(scope: Scope<'_>, ops: &[Operation], strict: bool) -> FieldPatch {
+    let mut plan = FieldPatch::default();
     for op in ops {
         if let Some(ext) = op.path_text.as_deref().and_then(|p| scope.extension(p)) {
             // A bare extension URN: replace and remove touch all of it, add
@@ -77,7 +79,7 @@ pub fn plan(scope: Scope<'_>, ops: &[Operation], strict: bool) -> UserPatch {
 /// `whole`).
 fn extension(
     scope: Scope<'_>,
-    plan: &mut UserPatch,
+    plan: &mut FieldPatch,
     op: &Operation,
     ext: &schema::SchemaDef,
     value: Option<&Map<String, Value>>,
@@ -102,7 +104,7 @@ fn extension(
 /// One attribute path.
 fn attribute(
     scope: Scope<'_>,
-    plan: &mut UserPatch,
+    plan: &mut FieldPatch,
     op: &Operation,
     path: &PatchPath,
     value: Option<&Value>,
@@ -112,6 +114,10 @@ fn attribute(
     let Some(r) = schema::resolve(scope, attr.urn.as_deref(), &attr.name, attr.sub_attr.as_deref()) else {
         return;
     };
+    if r.attr.mutability == schema::Mutability::WriteOnly {
+        // `password`: accepted and dropped, never stored, so no field.
+        return;
+    }
     let sub = r.sub.map(|s| s.name).or(path.sub_attr.as_deref().and_then(|s| r.attr.sub_attribute(s).map(|d| d.name)));
     let field = if r.schema.id.eq_ignore_ascii_case(ENTERPRISE_USER_SCHEMA) {
         format!("enterprise.{}", snake(r.attr.name))
@@ -177,7 +183,7 @@ mod tests {
     use crate::schema::ResourceKind;
     use serde_json::json;
 
-    fn planned(ops: Value) -> Result<UserPatch, String> {
+    fn planned(ops: Value) -> Result<FieldPatch, String> {
         let ops = super::super::parse(&json!({ "Operations": ops })).map_err(|e| e.detail)?;
         Ok(plan(ResourceKind::User.into(), &ops, false))
     }
@@ -185,7 +191,7 @@ mod tests {
     #[test]
     fn okta_deactivation_needs_nothing_stored() -> Result<(), String> {
         let p = planned(json!([{"op": "replace", "value": {"active": false}}]))?;
-        assert_eq!(p, UserPatch { mask: vec!["active".into()], needs_current: false });
+        assert_eq!(p, FieldPatch { mask: vec!["active".into()], needs_current: false });
         Ok(())
     }
 
@@ -203,14 +209,23 @@ mod tests {
     #[test]
     fn a_value_filter_needs_the_stored_user_and_touches_only_its_collection() -> Result<(), String> {
         let p = planned(json!([{"op": "replace", "path": "emails[type eq \"work\"].value", "value": "a@x.com"}]))?;
-        assert_eq!(p, UserPatch { mask: vec!["emails".into()], needs_current: true });
+        assert_eq!(p, FieldPatch { mask: vec!["emails".into()], needs_current: true });
+        Ok(())
+    }
+
+    #[test]
+    fn a_password_names_no_field() -> Result<(), String> {
+        let p = planned(
+            json!([{"op": "replace", "path": "password", "value": "s3cret"}, {"op": "replace", "value": {"password": "x", "title": "CTO"}}]),
+        )?;
+        assert_eq!(p, FieldPatch { mask: vec!["title".into()], needs_current: false });
         Ok(())
     }
 
     #[test]
     fn a_lenient_name_replace_merges_the_sub_attributes_given() -> Result<(), String> {
         let p = planned(json!([{"op": "replace", "path": "name", "value": {"familyName": "Doe"}}]))?;
-        assert_eq!(p, UserPatch { mask: vec!["name.family_name".into()], needs_current: false });
+        assert_eq!(p, FieldPatch { mask: vec!["name.family_name".into()], needs_current: false });
         Ok(())
     }
 }

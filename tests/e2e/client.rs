@@ -107,3 +107,30 @@ e2e!(the_client_keeps_deadlines_and_retries_only_what_is_safe, |app| {
     assert_eq!(err.code(), Code::Unavailable);
     assert!(started.elapsed() < Duration::from_millis(500), "no retry, so no backoff");
 });
+
+e2e!(concurrent_retries_of_one_create_make_one_group, |app| {
+    use identity_client::proto::v1::{CreateGroupRequest, ListGroupsRequest};
+    let client = app.client(&app.token).await;
+    let req = CreateGroupRequest {
+        group: Some(Group { display_name: "Once".into(), ..Default::default() }),
+        request_id: "one-create".into(),
+    };
+    // Four copies at once: one creates, the others get its result (at once,
+    // or after REQUEST_IN_PROGRESS and the RetryInfo wait, retried by the
+    // client).
+    let calls: Vec<_> = (0..4)
+        .map(|_| {
+            let (client, req) = (client.clone(), req.clone());
+            tokio::spawn(async move { client.create_group_with(req).await })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for call in calls {
+        ids.push(call.await.unwrap().unwrap().id);
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    let listed =
+        client.list_groups(ListGroupsRequest { include_total_size: true, ..Default::default() }).await.unwrap();
+    assert_eq!(listed.total_size, Some(1));
+});

@@ -18,7 +18,12 @@ BUF="$TOOLS/node_modules/.bin/buf"
 info() { printf '[buf] %s\n' "$*"; }
 
 if [[ ! -x "$BUF" ]]; then
-    command -v npm >/dev/null 2>&1 || { echo "[buf] npm is required (Debian: apt-get install npm)" >&2; exit 1; }
+    if ! command -v npm >/dev/null 2>&1; then
+        info "installing npm with apt-get"
+        { apt-get install -y --no-install-recommends npm >/dev/null ||
+            { apt-get update >/dev/null && apt-get install -y --no-install-recommends npm >/dev/null; }; } ||
+            { echo "[buf] FAILED: npm is missing and apt-get could not install it" >&2; exit 1; }
+    fi
     info "installing @bufbuild/buf@$BUF_VERSION into $TOOLS"
     mkdir -p "$TOOLS"
     timeout 300 npm install --silent --no-audit --no-fund --prefix "$TOOLS" "@bufbuild/buf@$BUF_VERSION" >/dev/null

@@ -209,7 +209,8 @@ impl Loader {
         if let Self::Grpc { users, bearer, no_import, .. } = self
             && !no_import.load(Ordering::Relaxed)
         {
-            let req = ImportUsersRequest { users: range.clone().map(data::grpc_user).collect() };
+            let req =
+                ImportUsersRequest { users: range.clone().map(data::grpc_user).collect(), request_id: String::new() };
             let mut attempt = 0;
             loop {
                 attempt += 1;
@@ -248,7 +249,10 @@ impl Loader {
             attempt += 1;
             let result = match self {
                 Self::Grpc { users, bearer, .. } => {
-                    let req = authed(bearer, CreateUserRequest { user: Some(data::grpc_user(i)), password: None });
+                    let req = authed(
+                        bearer,
+                        CreateUserRequest { user: Some(data::grpc_user(i)), password: None, request_id: String::new() },
+                    );
                     match users.clone().create_user(req).await {
                         Ok(u) => Ok(u.into_inner().id),
                         Err(s) => {
@@ -283,7 +287,7 @@ impl Loader {
                 let mut client = groups.clone();
                 let group = Group { display_name: name, ..Default::default() };
                 let id = client
-                    .create_group(authed(bearer, CreateGroupRequest { group: Some(group) }))
+                    .create_group(authed(bearer, CreateGroupRequest { group: Some(group), request_id: String::new() }))
                     .await
                     .map_err(|s| anyhow::anyhow!("CreateGroup: {:?} {}", s.code(), s.message()))?
                     .into_inner()

@@ -152,11 +152,14 @@ pub struct MemberRef {
 }
 
 impl MemberRef {
-    /// Parses a proto member; no type means a user.
+    /// Parses a proto member; its type is required.
     pub fn parse(m: &Member) -> Result<Self> {
         let kind = match MemberType::try_from(m.r#type).unwrap_or(MemberType::Unspecified) {
             MemberType::Group => MemberKind::Group,
-            MemberType::User | MemberType::Unspecified => MemberKind::User,
+            MemberType::User => MemberKind::User,
+            MemberType::Unspecified => {
+                return Err(Error::invalid("member.type", "must be MEMBER_TYPE_USER or MEMBER_TYPE_GROUP"));
+            }
         };
         Ok(Self { id: ResourceId::parse_member(&m.value)?, kind })
     }

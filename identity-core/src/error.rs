@@ -1,7 +1,10 @@
 //! identity-core's one error type, and its single conversion to a gRPC
-//! status carrying a `google.rpc.ErrorInfo` (reason from `ErrorReason`).
+//! status carrying a `google.rpc.ErrorInfo` (reason from `ErrorReason`,
+//! AIP-193), a `BadRequest.FieldViolation` for bad input and a `RetryInfo`
+//! where retrying helps.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use proto::v1::ErrorReason;
 use tonic::{Code, Status};
@@ -26,6 +29,12 @@ pub enum Error {
     VersionMismatch { expected: String, current: String },
     #[error("member {id} does not exist in this tenant")]
     MemberNotFound { id: String },
+    #[error("{field} {reason}")]
+    InvalidPage { field: &'static str, reason: &'static str },
+    #[error("request_id {0} was used for a different request")]
+    RequestIdReused(String),
+    #[error("a call with request_id {0} is still running; retry")]
+    RequestInProgress(String),
     #[error("the page token is not valid for this tenant and query")]
     InvalidPageToken,
     #[error("the page token has expired; start the listing again")]
@@ -58,6 +67,13 @@ impl Error {
     /// The gRPC code, reason and metadata of this error: the reviewed table.
     fn parts(&self) -> (Code, ErrorReason, Vec<(&'static str, String)>) {
         match self {
+            Self::InvalidPage { field, .. } => {
+                (Code::InvalidArgument, ErrorReason::InvalidPage, vec![("field", (*field).to_owned())])
+            }
+            Self::RequestIdReused(_) => {
+                (Code::InvalidArgument, ErrorReason::RequestIdReused, vec![("field", "request_id".to_owned())])
+            }
+            Self::RequestInProgress(_) => (Code::Aborted, ErrorReason::RequestInProgress, vec![]),
             Self::Unauthenticated => (Code::Unauthenticated, ErrorReason::InvalidCredentials, vec![]),
             Self::NotFound { kind, id } => {
                 (Code::NotFound, ErrorReason::ResourceNotFound, vec![("kind", (*kind).to_owned()), ("id", id.clone())])
@@ -83,16 +99,45 @@ impl Error {
             Self::InvalidPageToken => (Code::InvalidArgument, ErrorReason::InvalidPageToken, vec![]),
             Self::ExpiredPageToken => (Code::InvalidArgument, ErrorReason::ExpiredPageToken, vec![]),
             Self::TooMany { .. } => (Code::InvalidArgument, ErrorReason::TooManyMatches, vec![]),
-            Self::Internal(_) => (Code::Internal, ErrorReason::Unspecified, vec![]),
-            Self::Conflict => (Code::Aborted, ErrorReason::Unspecified, vec![]),
+            Self::Internal(_) => (Code::Internal, ErrorReason::Internal, vec![]),
+            Self::Conflict => (Code::Aborted, ErrorReason::ConcurrentModification, vec![]),
             // A lost node, or a conflict still there after every retry: both
             // pass, so the client is told to come back (503 + Retry-After).
-            Self::Database(db) if crate::store::is_transient(db) => {
-                (Code::Unavailable, ErrorReason::Unspecified, vec![])
-            }
-            Self::Database(_) => (Code::Internal, ErrorReason::Unspecified, vec![]),
+            Self::Database(db) if unavailable(db) => (Code::Unavailable, ErrorReason::BackendUnavailable, vec![]),
+            Self::Database(_) => (Code::Internal, ErrorReason::Internal, vec![]),
         }
     }
+
+    /// The request field a bad-input error is about, and why (for
+    /// `google.rpc.BadRequest.FieldViolation`).
+    fn violation(&self) -> Option<(String, String)> {
+        match self {
+            Self::InvalidValue { field, reason } => Some((field.clone(), reason.clone())),
+            Self::MissingField { field } => Some(((*field).to_owned(), "is required".to_owned())),
+            Self::InvalidFilter { attribute, reason } => Some(("filter".to_owned(), format!("{attribute}: {reason}"))),
+            Self::InvalidPage { field, reason } => Some(((*field).to_owned(), (*reason).to_owned())),
+            Self::RequestIdReused(_) => Some(("request_id".to_owned(), "was used for a different request".to_owned())),
+            Self::InvalidPageToken | Self::ExpiredPageToken => Some(("page_token".to_owned(), self.to_string())),
+            Self::MemberNotFound { id } => Some(("members".to_owned(), format!("{id} does not exist"))),
+            _ => None,
+        }
+    }
+
+    /// How long to wait before a retry, where a retry can succeed.
+    fn retry_delay(&self) -> Option<Duration> {
+        match self {
+            Self::Conflict => Some(Duration::from_millis(100)),
+            Self::RequestInProgress(_) => Some(Duration::from_millis(500)),
+            Self::Database(db) if unavailable(db) => Some(Duration::from_secs(1)),
+            _ => None,
+        }
+    }
+}
+
+/// Whether a database error means the database cannot be reached or has no
+/// connection to spare (retrying later helps), rather than a bug.
+fn unavailable(db: &sea_orm::DbErr) -> bool {
+    matches!(db, sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_)) || crate::store::is_transient(db)
 }
 
 impl From<Error> for Status {
@@ -111,7 +156,13 @@ impl From<Error> for Status {
             other => other.to_string(),
         };
         let metadata: HashMap<String, String> = metadata.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
-        let details = ErrorDetails::with_error_info(reason.as_str_name(), proto::ERROR_DOMAIN, metadata);
+        let mut details = ErrorDetails::with_error_info(reason.as_str_name(), proto::ERROR_DOMAIN, metadata);
+        if let Some((field, description)) = err.violation() {
+            details.add_bad_request_violation(field, description);
+        }
+        if let Some(delay) = err.retry_delay() {
+            details.set_retry_info(Some(delay));
+        }
         Status::with_error_details(code, message, details)
     }
 }

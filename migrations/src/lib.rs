@@ -17,6 +17,8 @@ mod m20261130_000002_secrets;
 mod m20261130_000003_custom_schemas;
 mod m20261130_000004_member_count;
 mod m20261201_000004_counters;
+mod m20261201_000005_request_ids;
+mod m20261201_000006_schema_enum_numbers;
 
 /// Recomputes every group's `member_count` from its memberships (the
 /// migration that fixed re-added members runs it, and so does
@@ -36,6 +38,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000003_custom_schemas::Migration),
             Box::new(m20261130_000004_member_count::Migration),
             Box::new(m20261201_000004_counters::Migration),
+            Box::new(m20261201_000005_request_ids::Migration),
+            Box::new(m20261201_000006_schema_enum_numbers::Migration),
         ]
     }
 }

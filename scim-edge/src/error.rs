@@ -3,9 +3,9 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use identity_client::ErrorReason as Reason;
 use serde_json::json;
 use tonic::Code;
-use tonic_types::StatusExt;
 
 use crate::response::SCIM_CONTENT_TYPE;
 use crate::schema::ERROR;
@@ -119,22 +119,28 @@ impl IntoResponse for ScimError {
     }
 }
 
-/// The one mapping from identity-core's statuses (code + ErrorInfo reason)
-/// to SCIM errors. Internal details are logged here, never sent.
+/// The one mapping from identity-core's failures (code + typed reason, as
+/// identity-client reads them) to SCIM errors. Internal details are logged
+/// here, never sent.
 impl From<tonic::Status> for ScimError {
     fn from(status: tonic::Status) -> Self {
-        let reason = status.get_details_error_info().map(|i| i.reason).unwrap_or_default();
-        let message = status.message().to_owned();
-        match (status.code(), reason.as_str()) {
+        Self::from(identity_client::Error::from(status))
+    }
+}
+
+impl From<identity_client::Error> for ScimError {
+    fn from(err: identity_client::Error) -> Self {
+        let message = err.message().to_owned();
+        match (err.code(), err.reason()) {
             (Code::Unauthenticated, _) => Self::unauthorized("missing or invalid bearer token"),
             (Code::NotFound, _) => Self::not_found(message),
             (Code::AlreadyExists, _) => Self::new(StatusCode::CONFLICT, Some(ScimType::Uniqueness), message),
-            (Code::InvalidArgument, "INVALID_FILTER") => Self::bad_request(ScimType::InvalidFilter, message),
-            (Code::InvalidArgument, "INVALID_PAGE_TOKEN") => Self::bad_request(ScimType::InvalidCursor, message),
-            (Code::InvalidArgument, "EXPIRED_PAGE_TOKEN") => Self::bad_request(ScimType::ExpiredCursor, message),
-            (Code::InvalidArgument, "TOO_MANY_MATCHES") => Self::bad_request(ScimType::TooMany, message),
+            (Code::InvalidArgument, Reason::InvalidFilter) => Self::bad_request(ScimType::InvalidFilter, message),
+            (Code::InvalidArgument, Reason::InvalidPageToken) => Self::bad_request(ScimType::InvalidCursor, message),
+            (Code::InvalidArgument, Reason::ExpiredPageToken) => Self::bad_request(ScimType::ExpiredCursor, message),
+            (Code::InvalidArgument, Reason::TooManyMatches) => Self::bad_request(ScimType::TooMany, message),
             (Code::InvalidArgument, _) => Self::invalid_value(message),
-            (Code::Aborted, "VERSION_MISMATCH") | (Code::FailedPrecondition, _) => Self::new(
+            (Code::Aborted, Reason::VersionMismatch) | (Code::FailedPrecondition, _) => Self::new(
                 StatusCode::PRECONDITION_FAILED,
                 None,
                 "the resource has changed since the given ETag (If-Match)",
@@ -145,7 +151,9 @@ impl From<tonic::Status> for ScimError {
             (Code::Unavailable, _) => {
                 tracing::warn!(error = %message, "identity-core unavailable");
                 let mut e = Self::new(StatusCode::SERVICE_UNAVAILABLE, None, "the service is temporarily unavailable");
-                e.retry_after = Some(5);
+                // identity-core's RetryInfo, rounded up to whole seconds.
+                let wait = err.retry_delay().map_or(5, |d| d.as_secs() + u64::from(d.subsec_nanos() > 0));
+                e.retry_after = Some(u32::try_from(wait).unwrap_or(u32::MAX).max(1));
                 e
             }
             (Code::DeadlineExceeded, _) => {

@@ -84,7 +84,8 @@ where
                 let t = state.tenants.clone().who_am_i(who).await?.into_inner();
                 let mode = match CompatibilityMode::try_from(t.mode) {
                     Ok(CompatibilityMode::Strict) => Mode::Strict,
-                    _ => Mode::Lenient,
+                    // Unspecified is never sent; a newer mode reads leniently.
+                    Ok(CompatibilityMode::Lenient | CompatibilityMode::Unspecified) | Err(_) => Mode::Lenient,
                 };
                 let registry =
                     Registry::from_proto(&t.schemas, state.config.advertise_group_members).strict(mode.is_strict());

@@ -29,9 +29,43 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
-    /// The page request for identity-core.
-    pub fn page(&self) -> pb::PageRequest {
-        pb::PageRequest { offset: self.start_index - 1, page_size: self.count, page_token: self.cursor.clone() }
+    /// The paging fields for identity-core.
+    pub fn page(&self) -> CorePage {
+        CorePage::new(self.start_index, self.count, self.cursor.as_deref())
+    }
+}
+
+/// The paging fields of an identity-core List request for a SCIM page.
+/// Index paging (`startIndex`) skips `startIndex - 1` and asks for the
+/// total (`totalResults`); cursor paging (RFC 9865) sends the cursor as the
+/// page token and counts nothing. `count=0` asks for the total alone:
+/// identity-core reads a page size of 0 as its default, so one result is
+/// asked for and dropped (`keep` = 0).
+#[derive(Debug, Clone)]
+pub struct CorePage {
+    pub page_size: i32,
+    pub page_token: String,
+    pub skip: i64,
+    pub include_total_size: bool,
+    /// How many of the returned resources the SCIM response shows.
+    pub keep: usize,
+}
+
+impl CorePage {
+    /// `start_index` is 1-based; `cursor`: Some for cursor paging.
+    pub fn new(start_index: u64, count: u32, cursor: Option<&str>) -> Self {
+        let page_size = i32::try_from(count.max(1)).unwrap_or(i32::MAX);
+        let keep = usize::try_from(count).unwrap_or(usize::MAX);
+        match cursor {
+            Some(token) => Self { page_size, page_token: token.to_owned(), skip: 0, include_total_size: false, keep },
+            None => Self {
+                page_size,
+                page_token: String::new(),
+                skip: i64::try_from(start_index.saturating_sub(1)).unwrap_or(i64::MAX),
+                include_total_size: true,
+                keep,
+            },
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use identity_client::{Client, Credentials};
 use proto::v1::group_service_client::GroupServiceClient;
 use proto::v1::tenant_service_client::TenantServiceClient;
 use proto::v1::user_service_client::UserServiceClient;
@@ -30,19 +31,21 @@ pub struct AppState {
 
 impl AppState {
     /// Builds the clients over the balanced channel (see [`CorePool`]); the
-    /// edge starts (and answers 503) while identity-core is down.
+    /// edge starts (and answers 503) while identity-core is down. The edge
+    /// forwards each caller's token, so its identity-client carries no
+    /// credentials of its own.
     pub fn new(config: Config) -> anyhow::Result<Self> {
         let pool = CorePool::start(
             &config.core_url,
             Duration::from_secs(config.core_timeout_secs),
             Duration::from_secs(config.core_resolve_secs.max(1)),
         )?;
-        let channel = pool.channel.clone();
+        let core = Client::from_channel(pool.channel.clone(), Credentials::none());
         Ok(Self {
-            users: UserServiceClient::new(channel.clone()),
-            groups: GroupServiceClient::new(channel.clone()),
-            tenants: TenantServiceClient::new(channel.clone()),
-            health: HealthClient::new(channel),
+            users: core.user_service(),
+            groups: core.group_service(),
+            tenants: core.tenant_service(),
+            health: HealthClient::new(core.channel()),
             tenant_cache: Arc::new(TenantCache::new(Duration::from_secs(config.tenant_cache_secs))),
             config: Arc::new(config),
             pool: Arc::new(pool),

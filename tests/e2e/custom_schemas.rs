@@ -3,7 +3,6 @@
 //! patchable like the built-in attributes.
 
 use e2e_tests::{TestApp, e2e, enc, json};
-use proto::v1::schema_service_client::SchemaServiceClient;
 use proto::v1::{AttributeDefinition, AttributeType, CreateSchemaRequest, ResourceType, Returned, Schema};
 use reqwest::{Method, StatusCode};
 use tonic::Code;
@@ -17,7 +16,7 @@ fn attr(name: &str, t: AttributeType) -> AttributeDefinition {
 
 /// Declares the acme User and Group schemas for the test's tenant.
 async fn declare(app: &TestApp) {
-    let mut client = SchemaServiceClient::connect(app.core_url.clone()).await.unwrap();
+    let mut client = app.schema_client().await;
     let user = Schema {
         id: ACME.into(),
         name: "AcmeUser".into(),
@@ -36,8 +35,16 @@ async fn declare(app: &TestApp) {
             AttributeDefinition { returned: Returned::Never as i32, ..attr("pin", AttributeType::String) },
         ],
     };
-    client.create_schema(app.grpc(&app.token, CreateSchemaRequest { schema: Some(user.clone()) })).await.unwrap();
-    let dup = client.create_schema(app.grpc(&app.token, CreateSchemaRequest { schema: Some(user) })).await.unwrap_err();
+    client
+        .create_schema(
+            app.grpc(&app.token, CreateSchemaRequest { schema: Some(user.clone()), request_id: String::new() }),
+        )
+        .await
+        .unwrap();
+    let dup = client
+        .create_schema(app.grpc(&app.token, CreateSchemaRequest { schema: Some(user), request_id: String::new() }))
+        .await
+        .unwrap_err();
     assert_eq!(dup.code(), Code::AlreadyExists);
     let group = Schema {
         id: ACME_GROUP.into(),
@@ -45,15 +52,20 @@ async fn declare(app: &TestApp) {
         attributes: vec![attr("costCode", AttributeType::String)],
         ..Default::default()
     };
-    client.create_schema(app.grpc(&app.token, CreateSchemaRequest { schema: Some(group) })).await.unwrap();
+    client
+        .create_schema(app.grpc(&app.token, CreateSchemaRequest { schema: Some(group), request_id: String::new() }))
+        .await
+        .unwrap();
     let core = Schema {
         id: "urn:ietf:params:scim:schemas:core:2.0:User".into(),
         resource_type: ResourceType::User as i32,
         attributes: vec![attr("x", AttributeType::String)],
         ..Default::default()
     };
-    let refused =
-        client.create_schema(app.grpc(&app.token, CreateSchemaRequest { schema: Some(core) })).await.unwrap_err();
+    let refused = client
+        .create_schema(app.grpc(&app.token, CreateSchemaRequest { schema: Some(core), request_id: String::new() }))
+        .await
+        .unwrap_err();
     assert_eq!(refused.code(), Code::InvalidArgument);
 }
 

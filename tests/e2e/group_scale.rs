@@ -143,7 +143,10 @@ async fn big_group(app: &TestApp, size: usize) -> (String, Vec<String>) {
         let batch = (chunk * 10_000..((chunk + 1) * 10_000).min(size))
             .map(|i| User { user_name: format!("member{i:06}@big.example"), ..Default::default() })
             .collect();
-        let r = users.import_users(app.grpc(&app.token, ImportUsersRequest { users: batch })).await.unwrap();
+        let r = users
+            .import_users(app.grpc(&app.token, ImportUsersRequest { users: batch, request_id: String::new() }))
+            .await
+            .unwrap();
         ids.extend(r.into_inner().ids);
     }
     let gid = app.create_group("Everyone").await;

@@ -6,6 +6,7 @@
 
 mod auth;
 mod bulk;
+mod client;
 mod custom_schemas;
 mod discovery;
 mod errors;

@@ -6,7 +6,7 @@
 //! affected).
 
 use e2e_tests::{TestApp, e2e, json};
-use proto::v1::{GetGroupRequest, ListGroupMembersRequest, PageRequest};
+use proto::v1::{GetGroupRequest, ListGroupMembersRequest};
 use reqwest::StatusCode;
 
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
@@ -20,14 +20,8 @@ async fn counts(app: &TestApp, gid: &str) -> (u64, u64) {
         .await
         .unwrap()
         .into_inner();
-    let page = PageRequest { offset: 0, page_size: 1000, page_token: None };
-    let listed = groups
-        .list_group_members(
-            app.grpc(&app.token, ListGroupMembersRequest { group_id: gid.to_owned(), page: Some(page) }),
-        )
-        .await
-        .unwrap()
-        .into_inner();
+    let req = ListGroupMembersRequest { group_id: gid.to_owned(), page_size: 1000, ..Default::default() };
+    let listed = groups.list_group_members(app.grpc(&app.token, req)).await.unwrap().into_inner();
     (g.member_count, listed.members.len() as u64)
 }
 

@@ -49,14 +49,20 @@ galera_test!(
             let batch = (chunk * 10_000..(chunk + 1) * 10_000)
                 .map(|i| User { user_name: format!("member{i:06}@big.example"), ..Default::default() })
                 .collect();
-            let r = users.import_users(grpc(&token, ImportUsersRequest { users: batch })).await.expect("import");
+            let r = users
+                .import_users(grpc(&token, ImportUsersRequest { users: batch, request_id: String::new() }))
+                .await
+                .expect("import");
             ids.extend(r.into_inner().ids);
         }
         eprintln!("write sets: 150,000 users imported in {:?}", started.elapsed());
         let g = groups
             .create_group(grpc(
                 &token,
-                CreateGroupRequest { group: Some(Group { display_name: "Everyone".into(), ..Default::default() }) },
+                CreateGroupRequest {
+                    group: Some(Group { display_name: "Everyone".into(), ..Default::default() }),
+                    request_id: String::new(),
+                },
             ))
             .await
             .expect("create group")

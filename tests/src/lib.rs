@@ -1,7 +1,8 @@
 //! The end-to-end harness: [`TestApp::spawn`] starts identity-core (gRPC)
 //! and scim-edge (HTTP) on `127.0.0.1:0` against a fresh database (a new
 //! SQLite file, or a new MariaDB database created and dropped here), and
-//! gives tests a raw-JSON HTTP client and gRPC clients.
+//! gives tests a raw-JSON HTTP client and gRPC clients (from
+//! `identity-client`, as internal services make them).
 //!
 //! MariaDB: `MYSQL_TEST_URL` (default `mysql://root@127.0.0.1:3306`). When
 //! it cannot be reached, the MariaDB variant of each test is skipped with a
@@ -11,8 +12,10 @@
 
 use std::path::PathBuf;
 
+use identity_client::{Client, Credentials};
 use identity_core::Store;
 use proto::v1::group_service_client::GroupServiceClient;
+use proto::v1::schema_service_client::SchemaServiceClient;
 use proto::v1::user_service_client::UserServiceClient;
 use reqwest::{Method, StatusCode};
 use sea_orm::{ConnectionTrait, Database};
@@ -236,12 +239,25 @@ impl TestApp {
         r
     }
 
-    pub async fn user_client(&self) -> UserServiceClient<Channel> {
-        UserServiceClient::connect(self.core_url.clone()).await.expect("connect to identity-core")
+    /// An identity-client [`Client`] of identity-core with `token`.
+    pub async fn client(&self, token: &str) -> Client {
+        Client::connect(&self.core_url, Credentials::bearer(token)).await.expect("connect to identity-core")
     }
 
+    /// The generated UserService stub (requests carry their token: see
+    /// [`TestApp::grpc`]), over an identity-client channel.
+    pub async fn user_client(&self) -> UserServiceClient<Channel> {
+        self.client("").await.user_service()
+    }
+
+    /// The generated GroupService stub; see [`TestApp::user_client`].
     pub async fn group_client(&self) -> GroupServiceClient<Channel> {
-        GroupServiceClient::connect(self.core_url.clone()).await.expect("connect to identity-core")
+        self.client("").await.group_service()
+    }
+
+    /// The generated SchemaService stub; see [`TestApp::user_client`].
+    pub async fn schema_client(&self) -> SchemaServiceClient<Channel> {
+        self.client("").await.schema_service()
     }
 }
 

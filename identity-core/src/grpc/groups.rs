@@ -1,5 +1,6 @@
 //! GroupService: proto requests -> validated domain values -> group store.
 
+use prost::Message;
 use proto::v1::group_service_server::GroupService;
 use proto::v1::member_change::Op;
 use proto::v1::{
@@ -10,12 +11,12 @@ use proto::v1::{
 };
 use tonic::{Request, Response, Status};
 
-use super::{authenticate, expected_version, page};
+use super::{authenticate, expected_version, once, page, total};
 use crate::domain::{MemberKind, MemberRef, ResourceId, ValidGroup};
 use crate::error::{Error, Result};
 use crate::store::groups::{self as store, GroupFields, MemberChange};
 use crate::store::memberships::{self, MembershipQuery};
-use crate::store::{ListRequest, Listed, Store};
+use crate::store::{ListRequest, Listed, Store, request_ids};
 
 const KIND: &str = "Group";
 
@@ -31,10 +32,16 @@ fn members(list: &[Member]) -> Result<Vec<MemberRef>> {
 impl GroupService for Groups {
     async fn create_group(&self, req: Request<CreateGroupRequest>) -> Result<Response<Group>, Status> {
         let tenant = authenticate(&self.store, &req).await?;
-        let group = req.into_inner().group.ok_or(Error::MissingField { field: "group" })?;
+        let CreateGroupRequest { group, request_id } = req.into_inner();
+        let group = group.ok_or(Error::MissingField { field: "group" })?;
         let valid = ValidGroup::parse(&group)?;
         let initial = members(&group.members)?;
-        Ok(Response::new(store::create(&self.store, &tenant, valid, initial, true).await?))
+        let key = CreateGroupRequest { group: Some(group), request_id: String::new() }.encode_to_vec();
+        let created = request_ids::once(&self.store, once(&tenant, &request_id, "CreateGroup", &key), || {
+            store::create(&self.store, &tenant, valid, initial, true)
+        })
+        .await?;
+        Ok(Response::new(created))
     }
 
     async fn get_group(&self, req: Request<GetGroupRequest>) -> Result<Response<Group>, Status> {
@@ -46,10 +53,13 @@ impl GroupService for Groups {
 
     async fn list_groups(&self, req: Request<ListGroupsRequest>) -> Result<Response<ListGroupsResponse>, Status> {
         let tenant = authenticate(&self.store, &req).await?;
-        let ListGroupsRequest { filter, page, include_members, sort } = req.into_inner();
-        let request = ListRequest { filter: filter.as_ref(), sort: sort.as_ref(), page: page.as_ref() };
-        let Listed { items, total, next_token } = store::list(&self.store, &tenant, request, include_members).await?;
-        Ok(Response::new(ListGroupsResponse { groups: items, total_size: total, next_page_token: next_token }))
+        let ListGroupsRequest { filter, include_members, sort, page_size, page_token, skip, include_total_size } =
+            req.into_inner();
+        let page = page(page_size, &page_token, skip, include_total_size)?;
+        let request = ListRequest { filter: filter.as_ref(), sort: sort.as_ref(), page };
+        let Listed { items, total: n, next_token } =
+            store::list(&self.store, &tenant, request, include_members).await?;
+        Ok(Response::new(ListGroupsResponse { groups: items, total_size: total(n), next_page_token: next_token }))
     }
 
     async fn replace_group(&self, req: Request<ReplaceGroupRequest>) -> Result<Response<Group>, Status> {
@@ -100,6 +110,7 @@ impl GroupService for Groups {
         for c in member_changes {
             changes.push(match Op::try_from(c.op).unwrap_or(Op::Unspecified) {
                 Op::Add => MemberChange::Add(members(&c.members)?),
+                // Only the ids matter: an id that cannot exist is not a member.
                 Op::Remove => MemberChange::Remove(
                     c.members.iter().filter_map(|m| ResourceId::parse(KIND, &m.value).ok()).collect(),
                 ),
@@ -126,19 +137,29 @@ impl GroupService for Groups {
         req: Request<ListGroupMembersRequest>,
     ) -> Result<Response<ListGroupMembersResponse>, Status> {
         let tenant = authenticate(&self.store, &req).await?;
-        let ListGroupMembersRequest { group_id, page: p } = req.into_inner();
+        let ListGroupMembersRequest { group_id, page_size, page_token, skip, include_total_size } = req.into_inner();
         let id = ResourceId::parse(KIND, &group_id)?;
-        let (offset, limit) = page(p.as_ref());
-        let (members, total) = store::list_members(&self.store, &tenant, &id, offset, limit).await?;
-        Ok(Response::new(ListGroupMembersResponse { members, total_size: total }))
+        let page = page(page_size, &page_token, skip, include_total_size)?;
+        let Listed { items, total: n, next_token } = store::list_members(&self.store, &tenant, &id, &page).await?;
+        Ok(Response::new(ListGroupMembersResponse {
+            members: items,
+            total_size: total(n),
+            next_page_token: next_token,
+        }))
     }
     async fn create_membership(&self, req: Request<CreateMembershipRequest>) -> Result<Response<Membership>, Status> {
         let tenant = authenticate(&self.store, &req).await?;
-        let CreateMembershipRequest { group_id, member } = req.into_inner();
+        let CreateMembershipRequest { group_id, member, request_id } = req.into_inner();
         let group = ResourceId::parse_member(&group_id)
             .map_err(|_| Error::invalid("group_id", format!("group {group_id} does not exist")))?;
-        let member = MemberRef::parse(&member.ok_or(Error::MissingField { field: "member" })?)?;
-        Ok(Response::new(memberships::create(&self.store, &tenant, &group, member).await?))
+        let member = member.ok_or(Error::MissingField { field: "member" })?;
+        let valid = MemberRef::parse(&member)?;
+        let key = CreateMembershipRequest { group_id, member: Some(member), request_id: String::new() }.encode_to_vec();
+        let created = request_ids::once(&self.store, once(&tenant, &request_id, "CreateMembership", &key), || {
+            memberships::create(&self.store, &tenant, &group, valid)
+        })
+        .await?;
+        Ok(Response::new(created))
     }
 
     async fn get_membership(&self, req: Request<GetMembershipRequest>) -> Result<Response<Membership>, Status> {
@@ -153,24 +174,38 @@ impl GroupService for Groups {
         req: Request<ListMembershipsRequest>,
     ) -> Result<Response<ListMembershipsResponse>, Status> {
         let tenant = authenticate(&self.store, &req).await?;
-        let ListMembershipsRequest { group_id, member_id, member_type, page: p } = req.into_inner();
+        let ListMembershipsRequest {
+            group_id,
+            member_id,
+            member_type,
+            page_size,
+            page_token,
+            skip,
+            include_total_size,
+        } = req.into_inner();
+        let page = page(page_size, &page_token, skip, include_total_size)?;
         // An id that cannot exist matches nothing.
         let parse = |raw: Option<String>| match raw {
             None => Ok(None),
             Some(r) => ResourceId::parse_member(&r).map(Some),
         };
         let (Ok(group), Ok(member)) = (parse(group_id), parse(member_id)) else {
-            return Ok(Response::new(ListMembershipsResponse { memberships: Vec::new(), total_size: 0 }));
+            let total_size = include_total_size.then_some(0);
+            let empty = ListMembershipsResponse { memberships: Vec::new(), total_size, next_page_token: String::new() };
+            return Ok(Response::new(empty));
         };
         let kind = match MemberType::try_from(member_type).unwrap_or(MemberType::Unspecified) {
             MemberType::User => Some(MemberKind::User),
             MemberType::Group => Some(MemberKind::Group),
             MemberType::Unspecified => None,
         };
-        let (offset, limit) = page(p.as_ref());
         let query = MembershipQuery { group, member, kind };
-        let (memberships, total) = memberships::list(&self.store, &tenant, &query, offset, limit).await?;
-        Ok(Response::new(ListMembershipsResponse { memberships, total_size: total }))
+        let Listed { items, total: n, next_token } = memberships::list(&self.store, &tenant, &query, &page).await?;
+        Ok(Response::new(ListMembershipsResponse {
+            memberships: items,
+            total_size: total(n),
+            next_page_token: next_token,
+        }))
     }
 
     async fn delete_membership(

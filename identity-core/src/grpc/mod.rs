@@ -7,7 +7,6 @@ mod schemas;
 mod tenants;
 mod users;
 
-use proto::v1::PageRequest;
 use proto::v1::group_service_server::GroupServiceServer;
 use proto::v1::schema_service_server::SchemaServiceServer;
 use proto::v1::tenant_service_server::TenantServiceServer;
@@ -17,7 +16,8 @@ use tonic::service::Routes;
 
 use crate::domain::{TenantId, parse_version};
 use crate::error::{Error, Result};
-use crate::store::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Store, tenants as tenant_store};
+use crate::store::request_ids::Once;
+use crate::store::{Page, Store, tenants as tenant_store};
 
 /// Every identity.v1 service, ready to serve.
 pub fn routes(store: Store) -> Routes {
@@ -47,12 +47,20 @@ pub fn bearer_token(header: &str) -> Option<&str> {
     (!token.is_empty()).then_some(token)
 }
 
-/// (offset, limit) of a page request.
-fn page(p: Option<&PageRequest>) -> (u64, u64) {
-    match p {
-        None => (0, u64::from(DEFAULT_PAGE_SIZE)),
-        Some(p) => (p.offset, u64::from(p.page_size.min(MAX_PAGE_SIZE))),
-    }
+/// The paging fields of a List request (see "Paging" in common.proto).
+fn page(page_size: i32, page_token: &str, skip: i64, include_total_size: bool) -> Result<Page<'_>> {
+    Page::parse(page_size, page_token, skip, include_total_size)
+}
+
+/// A create's idempotency key: `request` is the request message with its
+/// request id cleared, encoded (a retry must send the same request).
+fn once<'a>(tenant: &'a TenantId, request_id: &'a str, method: &'static str, request: &'a [u8]) -> Once<'a> {
+    Once { tenant, request_id, method, request }
+}
+
+/// A total for the wire.
+fn total(n: Option<u64>) -> Option<i64> {
+    n.map(|n| i64::try_from(n).unwrap_or(i64::MAX))
 }
 
 /// Parses `expected_version`; a malformed one can never match.

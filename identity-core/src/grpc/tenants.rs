@@ -18,7 +18,7 @@ impl TenantService for Tenants {
         let token = super::bearer_token(header).ok_or(Error::Unauthenticated)?;
         let t = store::authenticate(&self.store, token).await?;
         let mode = match t.mode {
-            store::Mode::Lenient => CompatibilityMode::Unspecified,
+            store::Mode::Lenient => CompatibilityMode::Lenient,
             store::Mode::Strict => CompatibilityMode::Strict,
         };
         Ok(Response::new(Tenant {

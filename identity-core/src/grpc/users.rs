@@ -1,5 +1,6 @@
 //! UserService: proto requests -> validated domain values -> user store.
 
+use prost::Message;
 use proto::v1::user_service_server::UserService;
 use proto::v1::{
     CreateUserRequest, DeleteUserRequest, DeleteUserResponse, GetUserRequest, ImportUsersRequest, ImportUsersResponse,
@@ -7,10 +8,10 @@ use proto::v1::{
 };
 use tonic::{Request, Response, Status};
 
-use super::{authenticate, expected_version};
+use super::{authenticate, expected_version, once, page, total};
 use crate::domain::{ResourceId, ValidUser};
 use crate::error::{Error, Result};
-use crate::store::{ListRequest, Listed, Store, users as store};
+use crate::store::{ListRequest, Listed, Store, request_ids, users as store};
 
 const KIND: &str = "User";
 
@@ -24,11 +25,17 @@ impl UserService for Users {
         let tenant = authenticate(&self.store, &req).await?;
         // The password is write-only and not stored by this version; it is
         // dropped here and never logged.
-        let CreateUserRequest { user, password: _ } = req.into_inner();
+        let CreateUserRequest { user, password: _, request_id } = req.into_inner();
         let mut user = user.ok_or(Error::MissingField { field: "user" })?;
         user.active = Some(user.active.unwrap_or(true));
+        let key = CreateUserRequest { user: Some(user.clone()), password: None, request_id: String::new() };
+        let key = key.encode_to_vec();
         let user = ValidUser::parse(user)?;
-        Ok(Response::new(store::create(&self.store, &tenant, user).await?))
+        let created = request_ids::once(&self.store, once(&tenant, &request_id, "CreateUser", &key), || {
+            store::create(&self.store, &tenant, user)
+        })
+        .await?;
+        Ok(Response::new(created))
     }
 
     async fn get_user(&self, req: Request<GetUserRequest>) -> Result<Response<User>, Status> {
@@ -39,10 +46,11 @@ impl UserService for Users {
 
     async fn list_users(&self, req: Request<ListUsersRequest>) -> Result<Response<ListUsersResponse>, Status> {
         let tenant = authenticate(&self.store, &req).await?;
-        let ListUsersRequest { filter, page, sort } = req.into_inner();
-        let request = ListRequest { filter: filter.as_ref(), sort: sort.as_ref(), page: page.as_ref() };
-        let Listed { items, total, next_token } = store::list(&self.store, &tenant, request).await?;
-        Ok(Response::new(ListUsersResponse { users: items, total_size: total, next_page_token: next_token }))
+        let ListUsersRequest { filter, sort, page_size, page_token, skip, include_total_size } = req.into_inner();
+        let page = page(page_size, &page_token, skip, include_total_size)?;
+        let request = ListRequest { filter: filter.as_ref(), sort: sort.as_ref(), page };
+        let Listed { items, total: n, next_token } = store::list(&self.store, &tenant, request).await?;
+        Ok(Response::new(ListUsersResponse { users: items, total_size: total(n), next_page_token: next_token }))
     }
 
     async fn replace_user(&self, req: Request<ReplaceUserRequest>) -> Result<Response<User>, Status> {
@@ -72,8 +80,10 @@ impl UserService for Users {
 
     async fn import_users(&self, req: Request<ImportUsersRequest>) -> Result<Response<ImportUsersResponse>, Status> {
         let tenant = authenticate(&self.store, &req).await?;
-        let users = req
-            .into_inner()
+        let ImportUsersRequest { users, request_id } = req.into_inner();
+        let key = ImportUsersRequest { users, request_id: String::new() };
+        let bytes = key.encode_to_vec();
+        let users = key
             .users
             .into_iter()
             .map(|mut u| {
@@ -81,8 +91,12 @@ impl UserService for Users {
                 ValidUser::parse(u)
             })
             .collect::<Result<Vec<_>>>()?;
-        let ids = store::import(&self.store, &tenant, users).await?;
-        Ok(Response::new(ImportUsersResponse { ids: ids.into_iter().map(|i| i.as_str().to_owned()).collect() }))
+        let imported = request_ids::once(&self.store, once(&tenant, &request_id, "ImportUsers", &bytes), || async {
+            let ids = store::import(&self.store, &tenant, users).await?;
+            Ok(ImportUsersResponse { ids: ids.into_iter().map(|i| i.as_str().to_owned()).collect() })
+        })
+        .await?;
+        Ok(Response::new(imported))
     }
 
     async fn delete_user(&self, req: Request<DeleteUserRequest>) -> Result<Response<DeleteUserResponse>, Status> {

@@ -5,12 +5,12 @@
 
 use proto::v1::{Group, Member, ResourceMeta, ResourceType};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, LockType, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityName, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityName, EntityTrait, FromQueryResult, QueryFilter};
 
-use super::entities::{custom_values, group_members, groups};
+use super::entities::{custom_values, groups};
 use super::filter::Resource;
 use super::members::{self, of_group as members_of};
-use super::paging::{self, ListRequest, Listed};
+use super::paging::{self, ListRequest, Listed, Page};
 use super::scoped::Scoped;
 use super::{Store, counters, in_tx, schemas, time};
 use crate::domain::{MemberRef, ResourceId, TenantId, ValidGroup, check_version, version_string};
@@ -224,24 +224,39 @@ pub async fn delete(store: &Store, tenant: &TenantId, id: &ResourceId, expected:
     .await
 }
 
-/// A page of a group's members (ordered by member id) and their number.
+/// A page of a group's direct members (by member id), the group's member
+/// count when `page.total` asks for it (read from the group row, free), and
+/// the next page's token (the last member id: the next page seeks).
 pub async fn list_members(
     store: &Store,
     tenant: &TenantId,
     id: &ResourceId,
-    offset: u64,
-    limit: u64,
-) -> Result<(Vec<Member>, u64)> {
-    let exists = groups::Entity::find_in(tenant).filter(groups::Column::Id.eq(id.as_str())).count(store.conn()).await?;
-    if exists == 0 {
-        return Err(not_found(id));
+    page: &Page<'_>,
+) -> Result<Listed<Member>> {
+    let group = groups::Entity::find_in(tenant)
+        .filter(groups::Column::Id.eq(id.as_str()))
+        .one(store.conn())
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    let fingerprint = paging::fingerprint_of(&["group_members", id.as_str()]);
+    let after = match page.token {
+        "" => None,
+        token => Some(paging::position_of(store, tenant, &fingerprint, token, false).await?.into_parts().1),
+    };
+    let limit = page.size + 1;
+    let range = members::MemberPage { after: after.as_deref(), skip: page.skip, limit };
+    let mut items = members_of(store.conn(), tenant, id.as_str(), Some(range)).await?;
+    let mut next_token = String::new();
+    let size = usize::try_from(page.size).unwrap_or(usize::MAX);
+    if items.len() > size {
+        items.truncate(size);
+        if let Some(last) = items.last() {
+            let pos = paging::Position::new(None, last.value.clone());
+            next_token = paging::token_for(store, tenant, &fingerprint, &pos).await?;
+        }
     }
-    let total = group_members::Entity::find_in(tenant)
-        .filter(group_members::Column::GroupId.eq(id.as_str()))
-        .count(store.conn())
-        .await?;
-    let members = members_of(store.conn(), tenant, id.as_str(), Some((offset, limit))).await?;
-    Ok((members, total))
+    let total = page.total.then(|| u64::try_from(group.member_count).unwrap_or_default());
+    Ok(Listed { items, total, next_token })
 }
 
 fn not_found(id: &ResourceId) -> Error {

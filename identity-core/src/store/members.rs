@@ -217,20 +217,35 @@ pub async fn forget_member(txn: &DatabaseTransaction, tenant: &TenantId, member:
     Ok(())
 }
 
+/// Where a page of a group's members starts and how long it is.
+#[derive(Clone, Copy, Debug)]
+pub struct MemberPage<'a> {
+    /// The last member id of the previous page.
+    pub after: Option<&'a str>,
+    pub skip: u64,
+    pub limit: u64,
+}
+
 /// A group's direct members (userName or displayName as `display`), by
-/// member id; `page` = (offset, limit).
+/// member id; all of them, or one page.
 pub async fn of_group<C: ConnectionTrait>(
     conn: &C,
     tenant: &TenantId,
     group: &str,
-    page: Option<(u64, u64)>,
+    page: Option<MemberPage<'_>>,
 ) -> Result<Vec<Member>> {
     let gm = Alias::new(group_members::Entity.table_name());
     let mut stmt = select(tenant);
     stmt.and_where(Expr::col((gm.clone(), group_members::Column::GroupId)).eq(group))
-        .order_by((gm, group_members::Column::MemberId), sea_orm::Order::Asc);
-    if let Some((offset, limit)) = page {
-        stmt.offset(offset).limit(limit);
+        .order_by((gm.clone(), group_members::Column::MemberId), sea_orm::Order::Asc);
+    if let Some(MemberPage { after, skip, limit }) = page {
+        if let Some(after) = after {
+            stmt.and_where(Expr::col((gm, group_members::Column::MemberId)).gt(after));
+        }
+        if skip > 0 {
+            stmt.offset(skip);
+        }
+        stmt.limit(limit);
     }
     Ok(rows(conn, &stmt).await?.into_iter().filter_map(|m| m.member).collect())
 }

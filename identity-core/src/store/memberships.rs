@@ -4,11 +4,12 @@
 //! its cost does not depend on the size of the group.
 
 use proto::v1::Membership;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait};
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityName, PaginatorTrait, QueryFilter};
 
 use super::entities::{group_members, groups};
 use super::members::{self, rows, select};
+use super::paging::{self, Listed, Page, Position};
 use super::scoped::Scoped;
 use super::{Store, in_tx, time};
 use crate::domain::{MemberKind, MemberRef, ResourceId, TenantId};
@@ -47,44 +48,87 @@ pub async fn get(store: &Store, tenant: &TenantId, group: &ResourceId, member: &
     one(store.conn(), tenant, group, member).await
 }
 
-/// A page of memberships (by group id, then member id) and their number.
+/// A page of memberships (by group id, then member id), their number when
+/// `page.total` asks for it, and the next page's token. The token holds
+/// the last (group id, member id): the next page seeks from there.
 pub async fn list(
     store: &Store,
     tenant: &TenantId,
     q: &MembershipQuery,
-    offset: u64,
-    limit: u64,
-) -> Result<(Vec<Membership>, u64)> {
-    let mut count = group_members::Entity::find_in(tenant);
-    if let Some(g) = &q.group {
-        count = count.filter(group_members::Column::GroupId.eq(g.as_str()));
-    }
-    if let Some(m) = &q.member {
-        count = count.filter(group_members::Column::MemberId.eq(m.as_str()));
-    }
-    if let Some(k) = q.kind {
-        count = count.filter(group_members::Column::MemberType.eq(k.as_str()));
-    }
-    let total = count.count(store.conn()).await?;
-    if limit == 0 || offset >= total {
-        return Ok((Vec::new(), total));
-    }
+    page: &Page<'_>,
+) -> Result<Listed<Membership>> {
+    let kind = q.kind.map(MemberKind::as_str);
+    let fingerprint = paging::fingerprint_of(&[
+        "memberships",
+        q.group.as_ref().map_or("", ResourceId::as_str),
+        q.member.as_ref().map_or("", ResourceId::as_str),
+        kind.unwrap_or(""),
+    ]);
+    let after = match page.token {
+        "" => None,
+        token => Some(paging::position_of(store, tenant, &fingerprint, token, true).await?.into_parts()),
+    };
+    let total = if page.total {
+        if after.is_some() {
+            return Err(Error::InvalidPage {
+                field: "include_total_size",
+                reason: "is only supported on the first page (without page_token)",
+            });
+        }
+        let mut count = group_members::Entity::find_in(tenant);
+        if let Some(g) = &q.group {
+            count = count.filter(group_members::Column::GroupId.eq(g.as_str()));
+        }
+        if let Some(m) = &q.member {
+            count = count.filter(group_members::Column::MemberId.eq(m.as_str()));
+        }
+        if let Some(k) = kind {
+            count = count.filter(group_members::Column::MemberType.eq(k));
+        }
+        Some(count.count(store.conn()).await?)
+    } else {
+        None
+    };
     let mut stmt = select(tenant);
     let gm = Alias::new(group_members::Entity.table_name());
+    let (group_col, member_col) = (
+        Expr::col((gm.clone(), group_members::Column::GroupId)),
+        Expr::col((gm.clone(), group_members::Column::MemberId)),
+    );
     if let Some(g) = &q.group {
-        stmt.and_where(Expr::col((gm.clone(), group_members::Column::GroupId)).eq(g.as_str()));
+        stmt.and_where(group_col.clone().eq(g.as_str()));
     }
     if let Some(m) = &q.member {
-        stmt.and_where(Expr::col((gm.clone(), group_members::Column::MemberId)).eq(m.as_str()));
+        stmt.and_where(member_col.clone().eq(m.as_str()));
     }
-    if let Some(k) = q.kind {
-        stmt.and_where(Expr::col((gm.clone(), group_members::Column::MemberType)).eq(k.as_str()));
+    if let Some(k) = kind {
+        stmt.and_where(Expr::col((gm.clone(), group_members::Column::MemberType)).eq(k));
+    }
+    if let Some((group, member)) = &after {
+        let group = group.clone().unwrap_or_default();
+        stmt.cond_where(
+            Condition::any()
+                .add(group_col.clone().gt(group.clone()))
+                .add(Condition::all().add(group_col.eq(group)).add(member_col.gt(member.clone()))),
+        );
     }
     stmt.order_by((gm.clone(), group_members::Column::GroupId), sea_orm::Order::Asc)
         .order_by((gm, group_members::Column::MemberId), sea_orm::Order::Asc)
-        .offset(offset)
-        .limit(limit);
-    Ok((rows(store.conn(), &stmt).await?, total))
+        .limit(page.size + 1);
+    if page.skip > 0 {
+        stmt.offset(page.skip);
+    }
+    let mut items = rows(store.conn(), &stmt).await?;
+    let mut next_token = String::new();
+    if items.len() > usize::try_from(page.size).unwrap_or(usize::MAX) {
+        items.truncate(usize::try_from(page.size).unwrap_or(usize::MAX));
+        if let Some(last) = items.last() {
+            let member = last.member.as_ref().map(|m| m.value.clone()).unwrap_or_default();
+            let pos = Position::new(Some(last.group_id.clone()), member);
+            next_token = paging::token_for(store, tenant, &fingerprint, &pos).await?;
+        }
+    }
+    Ok(Listed { items, total, next_token })
 }
 
 /// Removes `member` from `group`; NOT_FOUND when it is not a member.

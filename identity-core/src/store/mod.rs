@@ -13,6 +13,7 @@ pub mod memberships;
 mod migrate;
 mod nesting;
 mod paging;
+pub mod request_ids;
 mod retry;
 pub mod schemas;
 mod scoped;
@@ -33,7 +34,7 @@ use crate::error::{Error, Result};
 
 pub use cluster::is_transient;
 pub use migrate::migrate;
-pub use paging::{DEFAULT_PAGE_SIZE, ListRequest, Listed, MAX_PAGE_SIZE};
+pub use paging::{ListRequest, Listed, Page};
 pub use retry::in_tx;
 pub use stats::counted;
 pub use time::to_proto as timestamp;

@@ -1,5 +1,9 @@
-//! Sorting and paging of lists: index paging (offset + limit) and cursor
-//! paging (keyset on the sort key, then id) with signed page tokens.
+//! Sorting and paging of lists. A page starts after a signed page token
+//! (keyset on the sort key, then id) or at the start, skips `skip` rows and
+//! holds up to `size`; a full page that is not the last gets the next
+//! page's token. A total is counted only when asked for (index paging, as
+//! SCIM's `startIndex` + `totalResults` need); such pages remember where
+//! they ended, so the next page of a walk seeks instead of skipping.
 //!
 //! A page token carries the last row's sort key and id and when it was
 //! issued; it is HMAC-SHA256-signed with a key stored in the database (so
@@ -10,7 +14,7 @@
 
 use hmac::{Hmac, KeyInit, Mac};
 use prost::Message;
-use proto::v1::{Filter, PageRequest, Sort};
+use proto::v1::{Filter, Sort};
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select};
 
@@ -44,15 +48,49 @@ type HmacSha256 = Hmac<Sha256>;
 pub struct ListRequest<'a> {
     pub filter: Option<&'a Filter>,
     pub sort: Option<&'a Sort>,
-    pub page: Option<&'a PageRequest>,
+    pub page: Page<'a>,
+}
+
+/// The paging fields of a List request, validated.
+#[derive(Clone, Copy, Debug)]
+pub struct Page<'a> {
+    /// Rows on the page (1..=[`MAX_PAGE_SIZE`]).
+    pub size: u64,
+    /// "" for the first page, else a `next_page_token`.
+    pub token: &'a str,
+    /// Rows to skip after the token's position.
+    pub skip: u64,
+    /// Whether the total is counted.
+    pub total: bool,
+}
+
+impl Default for Page<'_> {
+    fn default() -> Self {
+        Self { size: u64::from(DEFAULT_PAGE_SIZE), token: "", skip: 0, total: false }
+    }
+}
+
+impl<'a> Page<'a> {
+    /// From the wire fields (AIP-132, AIP-158): a size of 0 is the default,
+    /// sizes above the maximum are clamped, negative values are refused.
+    pub fn parse(page_size: i32, token: &'a str, skip: i64, total: bool) -> Result<Self> {
+        let size = match u32::try_from(page_size) {
+            Err(_) => return Err(Error::InvalidPage { field: "page_size", reason: "must not be negative" }),
+            Ok(0) => DEFAULT_PAGE_SIZE,
+            Ok(n) => Ord::min(n, MAX_PAGE_SIZE),
+        };
+        let skip =
+            u64::try_from(skip).map_err(|_| Error::InvalidPage { field: "skip", reason: "must not be negative" })?;
+        Ok(Self { size: u64::from(size), token, skip, total })
+    }
 }
 
 /// One page of a list.
 pub struct Listed<T> {
     pub items: Vec<T>,
-    /// Matches across all pages; not counted with cursor paging.
+    /// Matches across all pages, when asked for.
     pub total: Option<u64>,
-    /// Cursor paging: the next page's token, empty on the last page.
+    /// The next page's token, empty on the last page.
     pub next_token: String,
 }
 
@@ -78,7 +116,7 @@ where
     E: EntityTrait + super::scoped::Scoped,
     E::Model: Send + Sync,
 {
-    let mut plan = ListPlan::new(store, tenant, resource, req.filter, req.sort, req.page).await?;
+    let mut plan = ListPlan::new(store, tenant, resource, req.filter, req.sort, &req.page).await?;
     let mut query = E::find_in(tenant);
     if let Some(f) = req.filter {
         let rt = match resource {
@@ -97,11 +135,8 @@ where
         Resource::Group => super::counters::GROUPS,
     };
     let Mode::Index { offset, limit, .. } = plan.mode else {
-        // Cursor paging does not count (RFC 9865): each page costs the
-        // page alone, whatever the table's size.
-        if plan.is_empty() {
-            return Ok(Listed { items: Vec::new(), total: None, next_token: String::new() });
-        }
+        // Without a total nothing is counted (RFC 9865): each page costs
+        // the page alone, whatever the table's size.
         let rows = plan.apply(query, id).all(store.conn()).await?;
         let (items, next_token) = plan.finish(store.conn(), store, tenant, rows, id_of).await?;
         return Ok(Listed { items, total: None, next_token });
@@ -117,9 +152,6 @@ where
         }
         Ok(n)
     };
-    if limit == 0 {
-        return Ok(Listed { items: Vec::new(), total: Some(count(query).await?), next_token: String::new() });
-    }
     if let Some(pos) = store.boundaries().get(tenant, &plan.fingerprint, offset) {
         plan.mode = Mode::Index { offset, limit, after: Some(pos) };
     }
@@ -130,7 +162,9 @@ where
     } else {
         count(query).await?
     };
+    let mut next_token = String::new();
     if got == limit
+        && offset + got < total
         && let Some(last) = rows.last()
     {
         let id = id_of(last).to_owned();
@@ -138,9 +172,11 @@ where
             None => None,
             Some((expr, kind)) => Some(plan.read_key(store.conn(), tenant, &id, expr, *kind).await?),
         };
-        store.boundaries().put(tenant, plan.fingerprint, offset + got, Position { key, id });
+        let pos = Position { key, id };
+        next_token = encode(store, tenant, &plan.fingerprint, &pos).await?;
+        store.boundaries().put(tenant, plan.fingerprint, offset + got, pos);
     }
-    Ok(Listed { items: rows, total: Some(total), next_token: String::new() })
+    Ok(Listed { items: rows, total: Some(total), next_token })
 }
 
 /// Where recent index pages ended, per (tenant, query, offset): the next
@@ -182,8 +218,9 @@ pub enum Mode {
     /// `after`: where the page before ended, when a walk remembered it
     /// (the page then seeks instead of skipping `offset` rows).
     Index { offset: u64, limit: u64, after: Option<Position> },
-    /// `after`: where the previous page ended (None: first page).
-    Cursor { after: Option<Position>, limit: u64 },
+    /// `after`: where the previous page ended (None: first page); `skip`
+    /// rows after it are skipped.
+    Cursor { after: Option<Position>, skip: u64, limit: u64 },
 }
 
 /// The sort order of a list request, compiled.
@@ -210,6 +247,51 @@ pub struct Position {
     id: String,
 }
 
+impl Position {
+    /// A position in a list ordered by (`key`, `id`), for lists outside
+    /// [`page`] (memberships).
+    pub fn new(key: Option<String>, id: String) -> Self {
+        Self { key: key.map(Key::Str), id }
+    }
+
+    /// The string key and the id.
+    pub fn into_parts(self) -> (Option<String>, String) {
+        let key = match self.key {
+            Some(Key::Str(s)) => Some(s),
+            _ => None,
+        };
+        (key, self.id)
+    }
+}
+
+/// A query fingerprint for lists outside [`page`]: a label and the
+/// query's parts.
+pub fn fingerprint_of(parts: &[&str]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update([0]);
+    }
+    h.finalize().into()
+}
+
+/// Signs `pos` as a page token of the query `fingerprint`.
+pub async fn token_for(store: &Store, tenant: &TenantId, fingerprint: &[u8; 32], pos: &Position) -> Result<String> {
+    encode(store, tenant, fingerprint, pos).await
+}
+
+/// Verifies a page token of the query `fingerprint`; `keyed`: whether the
+/// position carries a string key besides the id.
+pub async fn position_of(
+    store: &Store,
+    tenant: &TenantId,
+    fingerprint: &[u8; 32],
+    token: &str,
+    keyed: bool,
+) -> Result<Position> {
+    decode(store, tenant, fingerprint, token, keyed.then_some(KeyKind::Str)).await
+}
+
 /// Everything a list needs: its query fingerprint, order and paging mode.
 pub struct ListPlan {
     pub ordering: Ordering,
@@ -226,26 +308,28 @@ impl ListPlan {
         resource: Resource,
         filter: Option<&Filter>,
         sort: Option<&Sort>,
-        page: Option<&PageRequest>,
+        page: &Page<'_>,
     ) -> Result<Self> {
         let ordering = match sort.filter(|s| !s.attribute.is_empty()) {
             None => Ordering { key: None, descending: false },
             Some(s) => Ordering { key: Some(filter::sort_key(resource, &s.attribute)?), descending: s.descending },
         };
         let fingerprint = fingerprint(resource, filter, sort);
-        let limit =
-            |p: Option<&PageRequest>| u64::from(p.map_or(DEFAULT_PAGE_SIZE, |p| Ord::min(p.page_size, MAX_PAGE_SIZE)));
-        let mode = match page {
-            Some(PageRequest { page_token: Some(token), .. }) => {
-                let after = if token.is_empty() {
-                    None
-                } else {
-                    Some(decode(store, tenant, &fingerprint, token, ordering.key.as_ref().map(|k| k.1)).await?)
-                };
-                Mode::Cursor { after, limit: limit(page) }
+        let Page { size: limit, token, skip, total } = *page;
+        let mode = if !token.is_empty() {
+            let after = decode(store, tenant, &fingerprint, token, ordering.key.as_ref().map(|k| k.1)).await?;
+            if total {
+                // A total counts from the start; a token starts mid-list.
+                return Err(Error::InvalidPage {
+                    field: "include_total_size",
+                    reason: "is only supported on the first page (without page_token)",
+                });
             }
-            Some(p) => Mode::Index { offset: p.offset, limit: limit(page), after: None },
-            None => Mode::Index { offset: 0, limit: limit(None), after: None },
+            Mode::Cursor { after: Some(after), skip, limit }
+        } else if total {
+            Mode::Index { offset: skip, limit, after: None }
+        } else {
+            Mode::Cursor { after: None, skip, limit }
         };
         Ok(Self { ordering, mode, fingerprint, resource })
     }
@@ -266,14 +350,8 @@ impl ListPlan {
         match &self.mode {
             Mode::Index { after: Some(_), limit, .. } => select.limit(*limit),
             Mode::Index { offset, limit, .. } => select.offset(*offset).limit(*limit),
-            Mode::Cursor { limit, .. } => select.limit(limit + 1),
-        }
-    }
-
-    /// Whether nothing can be on the page (a zero page size).
-    pub fn is_empty(&self) -> bool {
-        match self.mode {
-            Mode::Index { limit, .. } | Mode::Cursor { limit, .. } => limit == 0,
+            Mode::Cursor { skip: 0, limit, .. } => select.limit(limit + 1),
+            Mode::Cursor { skip, limit, .. } => select.offset(*skip).limit(limit + 1),
         }
     }
 

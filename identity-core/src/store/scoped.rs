@@ -3,7 +3,7 @@
 
 use sea_orm::{ColumnTrait, DeleteMany, EntityTrait, QueryFilter, Select, UpdateMany};
 
-use super::entities::{custom_values, group_members, groups, user_values, users};
+use super::entities::{custom_values, group_members, groups, request_ids, user_values, users};
 use crate::domain::TenantId;
 
 /// The per-tenant tables and their tenant column.
@@ -53,5 +53,11 @@ impl Scoped for group_members::Entity {
 impl Scoped for custom_values::Entity {
     fn tenant_col() -> custom_values::Column {
         custom_values::Column::TenantId
+    }
+}
+
+impl Scoped for request_ids::Entity {
+    fn tenant_col() -> request_ids::Column {
+        request_ids::Column::TenantId
     }
 }

@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use proto::v1::{
     CreateMembershipRequest, DeleteMembershipRequest, GetMembershipRequest, ListMembershipsRequest, Member, MemberType,
-    Membership, PageRequest,
+    Membership,
 };
 use serde_json::{Value, json};
 
@@ -21,7 +21,7 @@ use crate::error::{ScimError, ScimResult, ScimType};
 use crate::extract::{Ctx, ScimJson};
 use crate::filter::{CompareOp, Filter, Value as Lit};
 use crate::projection::Projection;
-use crate::query::ListParams;
+use crate::query::{CorePage, ListParams};
 use crate::response::Scim;
 use crate::schema::{GROUP_MEMBER_SCHEMA, ResourceKind};
 use crate::state::AppState;
@@ -75,6 +75,7 @@ pub async fn create(State(s): State<AppState>, ctx: Ctx, ScimJson(body): ScimJso
     let req = CreateMembershipRequest {
         group_id,
         member: Some(Member { value, display: String::new(), r#type: r#type as i32 }),
+        request_id: String::new(),
     };
     let created = s.groups.clone().create_membership(ctx.req(req)).await?.into_inner();
     Ok(Scim::resource(render(&created, &ctx.base), true))
@@ -92,10 +93,8 @@ pub async fn get(State(s): State<AppState>, ctx: Ctx, Path(id): Path<String>) ->
 pub async fn list(State(s): State<AppState>, ctx: Ctx, q: QueryPairs) -> ScimResult<Scim> {
     let params = ListParams::from_query(&q.0);
     let (start_index, count) = params.paging()?;
-    let mut req = ListMembershipsRequest {
-        page: Some(PageRequest { offset: start_index - 1, page_size: count, page_token: None }),
-        ..Default::default()
-    };
+    let CorePage { page_size, page_token, skip, include_total_size, keep } = CorePage::new(start_index, count, None);
+    let mut req = ListMembershipsRequest { page_size, page_token, skip, include_total_size, ..Default::default() };
     if let Some(text) = params.filter.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         let f = crate::query::parse(ctx.scope(KIND), text)?;
         constrain(&f, &mut req)?;
@@ -103,8 +102,9 @@ pub async fn list(State(s): State<AppState>, ctx: Ctx, q: QueryPairs) -> ScimRes
     let projection =
         Projection::parse(ctx.scope(KIND), params.attributes.as_deref(), params.excluded_attributes.as_deref())?;
     let resp = s.groups.clone().list_memberships(ctx.req(req)).await?.into_inner();
-    let resources = resp.memberships.iter().map(|m| projection.apply(ctx.scope(KIND), render(m, &ctx.base))).collect();
-    Ok(Scim::ok(list_response(resp.total_size, start_index, resources)))
+    let resources =
+        resp.memberships.iter().take(keep).map(|m| projection.apply(ctx.scope(KIND), render(m, &ctx.base))).collect();
+    Ok(Scim::ok(list_response(super::total(resp.total_size).unwrap_or_default(), start_index, resources)))
 }
 
 /// Turns `group.value eq "…" and member.value eq "…"` into request fields.

@@ -10,13 +10,13 @@ use proto::v1::{
 };
 use serde_json::Value;
 
-use super::{QueryPairs, conditional, if_match, paged_response};
+use super::{QueryPairs, conditional, if_match, paged_response, total};
 use crate::convert::group::{from_scim, to_scim};
 use crate::error::{ScimError, ScimResult};
 use crate::extract::{Ctx, ScimJson};
 use crate::patch;
 use crate::projection::Projection;
-use crate::query::{ListParams, ListQuery};
+use crate::query::{CorePage, ListParams, ListQuery};
 use crate::response::Scim;
 use crate::schema::ResourceKind;
 use crate::state::AppState;
@@ -38,7 +38,12 @@ pub async fn create(State(s): State<AppState>, ctx: Ctx, q: QueryPairs, ScimJson
     let p = projection(&q, &ctx)?;
     strict::check_body(ctx.mode(), ctx.scope(KIND), &body)?;
     let group = from_scim(ctx.scope(KIND), &body)?;
-    let created = s.groups.clone().create_group(ctx.req(CreateGroupRequest { group: Some(group) })).await?.into_inner();
+    let created = s
+        .groups
+        .clone()
+        .create_group(ctx.req(CreateGroupRequest { group: Some(group), request_id: String::new() }))
+        .await?
+        .into_inner();
     Ok(Scim::resource(render(&created, &ctx, &p), true))
 }
 
@@ -77,15 +82,20 @@ async fn run_list(s: AppState, ctx: Ctx, mut q: ListQuery) -> ScimResult<Scim> {
     if with_members {
         q.count = q.count.min(MAX_GROUPS_WITH_MEMBERS);
     }
+    let CorePage { page_size, page_token, skip, include_total_size, keep } = q.page();
     let req = ListGroupsRequest {
         filter: q.filter.clone(),
-        page: Some(q.page()),
-        include_members: with_members,
+        include_members: with_members && keep > 0,
         sort: q.sort.clone(),
+        page_size,
+        page_token,
+        skip,
+        include_total_size,
     };
     let resp = s.groups.clone().list_groups(ctx.req(req)).await?.into_inner();
-    let resources = resp.groups.iter().map(|g| render(g, &ctx, &q.projection)).collect();
-    Ok(Scim::ok(paged_response(&q, resp.total_size, resources, &resp.next_page_token)))
+    let resources = resp.groups.iter().take(keep).map(|g| render(g, &ctx, &q.projection)).collect();
+    let next = if keep == 0 { "" } else { resp.next_page_token.as_str() };
+    Ok(Scim::ok(paged_response(&q, total(resp.total_size), resources, next)))
 }
 
 /// PUT /Groups/{id}: new attributes and the whole member list.

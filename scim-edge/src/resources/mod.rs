@@ -30,6 +30,11 @@ pub fn list_response(total: u64, start_index: u64, resources: Vec<Value>) -> Val
     })
 }
 
+/// A total from identity-core (never negative).
+pub fn total(n: Option<i64>) -> Option<u64> {
+    n.map(|n| u64::try_from(n).unwrap_or_default())
+}
+
 /// The ListResponse of a list request: index paging (RFC 7644 §3.4.2.4), or
 /// cursor paging (RFC 9865: `nextCursor` on every page but the last, no
 /// `startIndex`).

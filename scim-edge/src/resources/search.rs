@@ -2,14 +2,14 @@
 //! Results list users, then groups, so index paging stays stable.
 
 use axum::extract::State;
-use proto::v1::{ListGroupsRequest, ListUsersRequest, PageRequest};
+use proto::v1::{ListGroupsRequest, ListUsersRequest};
 
 use super::list_response;
 use crate::convert::{group, user};
 use crate::error::{ScimError, ScimResult};
 use crate::extract::{Ctx, ScimJson};
 use crate::projection::Projection;
-use crate::query::ListParams;
+use crate::query::{CorePage, ListParams};
 use crate::response::Scim;
 use crate::schema::ResourceKind;
 use crate::state::AppState;
@@ -39,26 +39,35 @@ pub async fn search_all(State(s): State<AppState>, ctx: Ctx, ScimJson(body): Sci
     let mut total = 0;
     let offset = start_index - 1;
     if let Ok(filter) = users_filter {
-        let page = PageRequest { offset, page_size: count, page_token: None };
-        let resp = s
-            .users
-            .clone()
-            .list_users(ctx.req(ListUsersRequest { filter, page: Some(page), sort: None }))
-            .await?
-            .into_inner();
-        total += resp.total_size.unwrap_or_default();
+        let CorePage { page_size, page_token, skip, include_total_size, keep } =
+            CorePage::new(start_index, count, None);
+        let req = ListUsersRequest { filter, sort: None, page_size, page_token, skip, include_total_size };
+        let resp = s.users.clone().list_users(ctx.req(req)).await?.into_inner();
+        total += super::total(resp.total_size).unwrap_or_default();
         resources.extend(
-            resp.users.iter().map(|u| user_proj.apply(ctx.scope(ResourceKind::User), user::to_scim(u, &ctx.base))),
+            resp.users
+                .iter()
+                .take(keep)
+                .map(|u| user_proj.apply(ctx.scope(ResourceKind::User), user::to_scim(u, &ctx.base))),
         );
     }
     if let Ok(filter) = groups_filter {
         let room = count.saturating_sub(u32::try_from(resources.len()).unwrap_or(count));
-        let page = PageRequest { offset: offset.saturating_sub(total), page_size: room, page_token: None };
+        let CorePage { page_size, page_token, skip, include_total_size, keep } =
+            CorePage::new(offset.saturating_sub(total) + 1, room, None);
         let with_members = group_proj.shows("members");
-        let req = ListGroupsRequest { filter, page: Some(page), include_members: with_members && room > 0, sort: None };
+        let req = ListGroupsRequest {
+            filter,
+            include_members: with_members && room > 0,
+            sort: None,
+            page_size,
+            page_token,
+            skip,
+            include_total_size,
+        };
         let resp = s.groups.clone().list_groups(ctx.req(req)).await?.into_inner();
-        total += resp.total_size.unwrap_or_default();
-        resources.extend(resp.groups.iter().map(|g| {
+        total += super::total(resp.total_size).unwrap_or_default();
+        resources.extend(resp.groups.iter().take(keep).map(|g| {
             group_proj.apply(
                 ctx.scope(ResourceKind::Group),
                 group::to_scim(ctx.scope(ResourceKind::Group), g, &ctx.base, with_members),

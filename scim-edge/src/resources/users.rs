@@ -11,13 +11,13 @@ use proto::v1::{
 use serde_json::{Value, json};
 use tonic::Code;
 
-use super::{QueryPairs, conditional, if_match, paged_response};
+use super::{QueryPairs, conditional, if_match, paged_response, total};
 use crate::convert::user::{IncomingUser, from_scim, to_scim};
 use crate::error::{ScimError, ScimResult};
 use crate::extract::{Ctx, ScimJson};
 use crate::patch;
 use crate::projection::Projection;
-use crate::query::{ListParams, ListQuery};
+use crate::query::{CorePage, ListParams, ListQuery};
 use crate::response::Scim;
 use crate::schema::{ResourceKind, USER_SCHEMA};
 use crate::state::AppState;
@@ -42,8 +42,12 @@ pub async fn create(State(s): State<AppState>, ctx: Ctx, q: QueryPairs, ScimJson
     let p = projection(&q, &ctx)?;
     strict::check_body(ctx.mode(), ctx.scope(KIND), &body)?;
     let IncomingUser { user, password } = from_scim(ctx.scope(KIND), &body)?;
-    let created =
-        s.users.clone().create_user(ctx.req(CreateUserRequest { user: Some(user), password })).await?.into_inner();
+    let created = s
+        .users
+        .clone()
+        .create_user(ctx.req(CreateUserRequest { user: Some(user), password, request_id: String::new() }))
+        .await?
+        .into_inner();
     Ok(Scim::resource(render(&created, &ctx, &p), true))
 }
 
@@ -73,10 +77,19 @@ pub async fn search(State(s): State<AppState>, ctx: Ctx, ScimJson(body): ScimJso
 }
 
 async fn run_list(s: AppState, ctx: Ctx, q: ListQuery) -> ScimResult<Scim> {
-    let req = ListUsersRequest { filter: q.filter.clone(), page: Some(q.page()), sort: q.sort.clone() };
+    let CorePage { page_size, page_token, skip, include_total_size, keep } = q.page();
+    let req = ListUsersRequest {
+        filter: q.filter.clone(),
+        sort: q.sort.clone(),
+        page_size,
+        page_token,
+        skip,
+        include_total_size,
+    };
     let resp = s.users.clone().list_users(ctx.req(req)).await?.into_inner();
-    let resources = resp.users.iter().map(|u| render(u, &ctx, &q.projection)).collect();
-    Ok(Scim::ok(paged_response(&q, resp.total_size, resources, &resp.next_page_token)))
+    let resources = resp.users.iter().take(keep).map(|u| render(u, &ctx, &q.projection)).collect();
+    let next = if keep == 0 { "" } else { resp.next_page_token.as_str() };
+    Ok(Scim::ok(paged_response(&q, total(resp.total_size), resources, next)))
 }
 
 /// PUT /Users/{id}: replaces writable attributes; `id`, `meta`, `groups`

@@ -5,6 +5,7 @@ pub mod api_tokens;
 pub mod custom_values;
 pub mod group_members;
 pub mod groups;
+pub mod request_ids;
 pub mod secrets;
 pub mod tenant_counters;
 pub mod tenant_schemas;

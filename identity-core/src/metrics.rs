@@ -55,6 +55,7 @@ pub struct Metrics {
     pool_in_use: Gauge,
     pool_idle: Gauge,
     pool_max: Gauge,
+    pool_waiting: Gauge,
 }
 
 fn latency_histogram() -> Histogram {
@@ -77,6 +78,7 @@ impl Metrics {
             pool_in_use: Gauge::default(),
             pool_idle: Gauge::default(),
             pool_max: Gauge::default(),
+            pool_waiting: Gauge::default(),
             registry: Registry::default(),
         };
         registry.register("grpc_calls", "gRPC calls served, by method and status code", m.grpc_calls.clone());
@@ -103,6 +105,12 @@ impl Metrics {
         registry.register("db_pool_connections_in_use", "Database connections lent out", m.pool_in_use.clone());
         registry.register("db_pool_connections_idle", "Open database connections not in use", m.pool_idle.clone());
         registry.register("db_pool_connections_max", "Largest number of database connections", m.pool_max.clone());
+        registry.register(
+            "db_pool_waiting",
+            "Transactions waiting to begin: for a pooled connection, or on SQLite for the single writer slot \
+             (single-statement reads wait inside the pool, which does not count them)",
+            m.pool_waiting.clone(),
+        );
         Self { registry, ..m }
     }
 
@@ -126,6 +134,7 @@ impl Metrics {
         self.pool_in_use.set(i64::from(size.saturating_sub(idle)));
         self.pool_idle.set(i64::from(idle));
         self.pool_max.set(i64::from(max));
+        self.pool_waiting.set(i64::try_from(store.waiting_for_connection()).unwrap_or(i64::MAX));
         self.db_statements.inc_by(store.statements().saturating_sub(self.db_statements.get()));
         let mut out = String::new();
         if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {

@@ -83,6 +83,7 @@ async fn traffic_is_traced_logged_and_counted(url: &str) {
         "{metrics}"
     );
     assert!(sample(&metrics, "identity_core_db_pool_connections_max").is_some_and(|n| n >= 1.0), "{metrics}");
+    assert!(sample(&metrics, "identity_core_db_pool_waiting").is_some_and(|n| n >= 0.0), "{metrics}");
     assert!(metrics.contains("identity_core_grpc_call_duration_seconds_bucket"), "{metrics}");
     // Statements: the total, and per call (a create is BEGIN, INSERTs, COMMIT).
     assert!(sample(&metrics, "identity_core_db_statements_total").is_some_and(|n| n >= 4.0), "{metrics}");

@@ -165,6 +165,12 @@ impl Store {
         self.stats.statements()
     }
 
+    /// Transactions waiting now for a connection (or, on SQLite, for the
+    /// single writer slot).
+    pub fn waiting_for_connection(&self) -> u64 {
+        self.stats.waiting_now()
+    }
+
     /// Starts (or stops) keeping the text of every statement sent, for
     /// tests that check what a request writes; see [`Store::recorded`].
     pub fn record_statements(&self, on: bool) {

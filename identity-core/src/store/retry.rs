@@ -34,11 +34,13 @@ where
     loop {
         attempt += 1;
         let outcome = async {
+            let waiting = store.stats().waiting();
             let _writer = store.writer().await;
             // BEGIN, COMMIT and ROLLBACK are statements too (the metric
             // callback sees only the ones in between).
             store.stats().statement();
             let txn = store.conn().begin().await?;
+            drop(waiting);
             cluster::mark(&txn).await?;
             let result = work(&txn).await;
             store.stats().statement();

@@ -3,7 +3,7 @@
 //! and ROLLBACK of each transaction (see [`super::retry`]). Per store, so
 //! two stores in one process (tests) never mix their counts.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 tokio::task_local! {
@@ -28,6 +28,9 @@ const LOG_CAPACITY: usize = 256;
 #[derive(Debug, Default)]
 pub struct Stats {
     statements: AtomicU64,
+    /// Transactions waiting to begin (for a pooled connection, or on SQLite
+    /// for the single writer slot).
+    waiting: AtomicI64,
     /// While set, the text of each statement is kept (tests read it).
     recording: AtomicBool,
     log: Mutex<Vec<String>>,
@@ -38,6 +41,17 @@ impl Stats {
     pub fn statement(&self) {
         self.statements.fetch_add(1, Ordering::Relaxed);
         let _ = CALL.try_with(|c| c.set(c.get() + 1));
+    }
+
+    /// Counts a transaction as waiting until the guard is dropped.
+    pub fn waiting(&self) -> Waiting<'_> {
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        Waiting(&self.waiting)
+    }
+
+    /// Transactions waiting to begin now.
+    pub fn waiting_now(&self) -> u64 {
+        u64::try_from(self.waiting.load(Ordering::Relaxed)).unwrap_or(0)
     }
 
     /// Statements sent since the store was opened.
@@ -68,10 +82,36 @@ impl Stats {
     }
 }
 
+/// A transaction waiting to begin; stops counting when dropped.
+pub struct Waiting<'a>(&'a AtomicI64);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// The callback SeaORM calls after each statement.
 pub fn callback(stats: Arc<Stats>) -> impl Fn(&sea_orm::metric::Info<'_>) + Send + Sync + 'static {
     move |info| {
         stats.statement();
         stats.keep(info.statement);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_waiting_transaction_counts_until_its_guard_drops() {
+        let stats = Stats::default();
+        let a = stats.waiting();
+        let b = stats.waiting();
+        assert_eq!(stats.waiting_now(), 2);
+        drop(a);
+        assert_eq!(stats.waiting_now(), 1);
+        drop(b);
+        assert_eq!(stats.waiting_now(), 0);
     }
 }

@@ -1,5 +1,5 @@
-//! The strict compatibility mode: draft-zollner-scim-interop-profile-01
-//! (SPEC.md §4), for tenants whose operator asked for it. Lenient tenants
+//! The strict compatibility mode: draft-zollner-scim-interop-profile-01,
+//! for tenants whose operator asked for it. Lenient tenants
 //! (the default) accept what Okta and Entra really send; strict tenants get
 //! 400 `invalidSyntax` for attributes or schema URNs the server does not
 //! define, PATCH operations without `path`, and filtered PATCH paths that

@@ -1,4 +1,4 @@
-//! Groups at scale (draft-zollner-scim-group-members, SPEC.md §6): the
+//! Groups at scale (draft-zollner-scim-group-members-01): the
 //! GroupMember resource, membersMetadata, nested groups, and a group of
 //! 100,000 members whose single-member changes cost one row.
 

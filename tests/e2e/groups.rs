@@ -1,4 +1,5 @@
-//! Okta Group Push (SPEC.md §1) and Entra's group requests (§2).
+//! Okta Group Push (Okta's SCIM 2.0 guide) and Entra's group requests (Microsoft's
+//! "develop a SCIM endpoint" guide).
 
 use e2e_tests::{e2e, json};
 use reqwest::StatusCode;

@@ -1,5 +1,5 @@
 //! Per-tenant compatibility mode: lenient (the default, what Okta and Entra
-//! send) and strict (draft-zollner-scim-interop-profile-01, SPEC.md §4).
+//! send) and strict (draft-zollner-scim-interop-profile-01).
 
 use e2e_tests::{TestApp, e2e, json};
 use identity_core::store::tenants::{self, Mode};

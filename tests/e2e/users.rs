@@ -1,4 +1,4 @@
-//! Okta's user lifecycle (SPEC.md §1) and RFC 7644 user operations.
+//! Okta's user lifecycle (Okta's SCIM 2.0 provisioning guide) and RFC 7644 user operations.
 
 use e2e_tests::{e2e, json, okta_user};
 use reqwest::StatusCode;

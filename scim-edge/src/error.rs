@@ -73,6 +73,11 @@ impl ScimError {
         Self::new(StatusCode::NOT_FOUND, None, detail)
     }
 
+    /// RFC 7644 §3.14: `If-Match` names a version that is no longer current.
+    pub fn precondition_failed() -> Self {
+        Self::new(StatusCode::PRECONDITION_FAILED, None, "the resource has changed since the given ETag (If-Match)")
+    }
+
     pub fn unauthorized(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, None, detail)
     }
@@ -140,11 +145,7 @@ impl From<identity_client::Error> for ScimError {
             (Code::InvalidArgument, Reason::ExpiredPageToken) => Self::bad_request(ScimType::ExpiredCursor, message),
             (Code::InvalidArgument, Reason::TooManyMatches) => Self::bad_request(ScimType::TooMany, message),
             (Code::InvalidArgument, _) => Self::invalid_value(message),
-            (Code::Aborted, Reason::VersionMismatch) | (Code::FailedPrecondition, _) => Self::new(
-                StatusCode::PRECONDITION_FAILED,
-                None,
-                "the resource has changed since the given ETag (If-Match)",
-            ),
+            (Code::Aborted, Reason::VersionMismatch) | (Code::FailedPrecondition, _) => Self::precondition_failed(),
             (Code::Aborted, _) => {
                 Self::new(StatusCode::CONFLICT, None, "the resource is being changed concurrently; retry")
             }

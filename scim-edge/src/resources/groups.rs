@@ -153,11 +153,7 @@ pub async fn update(
                 .into_inner();
             let version = current.meta.as_ref().map(|m| m.version.clone()).unwrap_or_default();
             if expected_version.as_ref().is_some_and(|w| *w != version) {
-                return Err(ScimError::new(
-                    StatusCode::PRECONDITION_FAILED,
-                    None,
-                    "the resource has changed since the given ETag (If-Match)",
-                ));
+                return Err(ScimError::precondition_failed());
             }
             expected_version = Some(version);
             to_scim(ctx.scope(KIND), &current, &ctx.base, false)

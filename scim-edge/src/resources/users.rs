@@ -142,7 +142,7 @@ pub async fn update(
             let current = client.get_user(ctx.req(GetUserRequest { id: id.clone() })).await?.into_inner();
             let version = current.meta.as_ref().map(|m| m.version.clone()).unwrap_or_default();
             if wanted.as_ref().is_some_and(|w| *w != version) {
-                return Err(precondition_failed());
+                return Err(ScimError::precondition_failed());
             }
             (to_scim(&current, &ctx.base), Some(version))
         } else {
@@ -167,10 +167,6 @@ pub async fn update(
         }
     }
     Err(ScimError::new(StatusCode::CONFLICT, None, "the user kept changing concurrently; retry the request"))
-}
-
-fn precondition_failed() -> ScimError {
-    ScimError::new(StatusCode::PRECONDITION_FAILED, None, "the resource has changed since the given ETag (If-Match)")
 }
 
 /// DELETE /Users/{id}.

@@ -188,13 +188,24 @@ run_schemathesis() {
     launch_stack "$backend" "$dir"
     # The token goes in a header option; schemathesis masks it in its output.
     # Run from $dir: hypothesis keeps its example database in the working directory.
-    if ! (cd "$dir" && NO_COLOR=1 timeout $((ST_SECONDS + 120)) "$VENV/bin/st" run "$EDGE_URL/openapi.json" \
-        --header "Authorization: Bearer $TENANT_TOKEN" \
-        --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
-        --max-time "$ST_SECONDS" --workers 2 --seed 1 >"$dir/schemathesis.txt" 2>&1); then
-        tail -n 150 "$dir/schemathesis.txt"
-        fail "schemathesis found failures on $backend (full output: ${dir#"$ROOT"/}/schemathesis.txt)"
-    fi
+    local workers
+    for workers in 2 1; do
+        if (cd "$dir" && NO_COLOR=1 timeout $((ST_SECONDS + 120)) "$VENV/bin/st" run "$EDGE_URL/openapi.json" \
+            --header "Authorization: Bearer $TENANT_TOKEN" \
+            --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
+            --max-time "$ST_SECONDS" --workers "$workers" --seed 1 >"$dir/schemathesis.txt" 2>&1); then
+            break
+        fi
+        # A check that failed is a finding. An error of the tool alone (its summary counts
+        # errors but no failures; seen once: a KeyError inside hypothesis with two workers)
+        # gets one more run, single-threaded.
+        if grep -qE '^=+ .*[0-9]+ (failed|failures?)([^a-z]|$)' "$dir/schemathesis.txt" || ((workers == 1)); then
+            tail -n 150 "$dir/schemathesis.txt"
+            fail "schemathesis found failures on $backend (full output: ${dir#"$ROOT"/}/schemathesis.txt)"
+        fi
+        log "schemathesis stopped on an error of its own, not a failed check; running it again with 1 worker"
+        cp "$dir/schemathesis.txt" "$dir/schemathesis-tool-error.txt"
+    done
     grep -E 'generated|passed|failure' "$dir/schemathesis.txt" | tail -n 3
 }
 

@@ -13,6 +13,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "identity/v1/groups.proto",
         "identity/v1/tenants.proto",
         "identity/v1/schemas.proto",
+        "identity/v1/admin.proto",
     ];
     for p in protos {
         println!("cargo:rerun-if-changed={p}");

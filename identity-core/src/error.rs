@@ -47,6 +47,16 @@ pub enum Error {
     TooMany { limit: u64 },
     #[error("internal error: {0}")]
     Internal(&'static str),
+    /// A valid credential that may not do this (scope, edge, binding).
+    #[error("permission denied: {0}")]
+    PermissionDenied(String),
+    #[error("the tenant is suspended")]
+    TenantSuspended,
+    /// Over the tenant's rate or concurrency limit; retry after the delay.
+    #[error("too many requests for this tenant; retry later")]
+    RateLimited { retry_after: Duration },
+    #[error("{0} is not implemented yet")]
+    Unimplemented(&'static str),
     #[error("the resource is being changed concurrently; retry")]
     Conflict,
     #[error("database error")]
@@ -100,6 +110,10 @@ impl Error {
             Self::ExpiredPageToken => (Code::InvalidArgument, ErrorReason::ExpiredPageToken, vec![]),
             Self::TooMany { .. } => (Code::InvalidArgument, ErrorReason::TooManyMatches, vec![]),
             Self::Internal(_) => (Code::Internal, ErrorReason::Internal, vec![]),
+            Self::PermissionDenied(_) => (Code::PermissionDenied, ErrorReason::PermissionDenied, vec![]),
+            Self::TenantSuspended => (Code::PermissionDenied, ErrorReason::TenantSuspended, vec![]),
+            Self::RateLimited { .. } => (Code::ResourceExhausted, ErrorReason::RateLimited, vec![]),
+            Self::Unimplemented(_) => (Code::Unimplemented, ErrorReason::Unspecified, vec![]),
             Self::Conflict => (Code::Aborted, ErrorReason::ConcurrentModification, vec![]),
             // A lost node, or a conflict still there after every retry: both
             // pass, so the client is told to come back (503 + Retry-After).
@@ -128,6 +142,7 @@ impl Error {
         match self {
             Self::Conflict => Some(Duration::from_millis(100)),
             Self::RequestInProgress(_) => Some(Duration::from_millis(500)),
+            Self::RateLimited { retry_after } => Some(*retry_after),
             Self::Database(db) if unavailable(db) => Some(Duration::from_secs(1)),
             _ => None,
         }

@@ -2,6 +2,8 @@
 //! and serves them over gRPC (`identity.v1`). The only crate that touches
 //! SQL (in [`store`]).
 
+pub mod admin;
+pub mod auth;
 pub mod config;
 pub mod domain;
 pub mod error;

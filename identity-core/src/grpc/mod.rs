@@ -2,11 +2,13 @@
 //! becomes domain types here (INVALID_ARGUMENT on bad input) and errors
 //! become statuses (via `From<Error> for Status`).
 
+mod admin;
 mod groups;
 mod schemas;
 mod tenants;
 mod users;
 
+use proto::v1::admin_service_server::AdminServiceServer;
 use proto::v1::group_service_server::GroupServiceServer;
 use proto::v1::schema_service_server::SchemaServiceServer;
 use proto::v1::tenant_service_server::TenantServiceServer;
@@ -14,37 +16,29 @@ use proto::v1::user_service_server::UserServiceServer;
 use tonic::Request;
 use tonic::service::Routes;
 
+use crate::auth::Principal;
 use crate::domain::{TenantId, parse_version};
 use crate::error::{Error, Result};
 use crate::store::request_ids::Once;
-use crate::store::{Page, Store, tenants as tenant_store};
+use crate::store::{Page, Store};
 
 /// Every identity.v1 service, ready to serve.
 pub fn routes(store: Store) -> Routes {
     Routes::new(UserServiceServer::new(users::Users { store: store.clone() }))
         .add_service(GroupServiceServer::new(groups::Groups { store: store.clone() }))
         .add_service(SchemaServiceServer::new(schemas::Schemas { store: store.clone() }))
-        .add_service(TenantServiceServer::new(tenants::Tenants { store }))
+        .add_service(TenantServiceServer::new(tenants::Tenants { store: store.clone() }))
+        .add_service(AdminServiceServer::new(admin::Admin { store }))
 }
 
-/// The tenant of the bearer token in the `authorization` metadata
-/// (`Bearer <token>`, or the bare token).
+/// The caller of a call, from its `authorization` metadata.
+async fn principal<T>(store: &Store, req: &Request<T>) -> Result<Principal> {
+    crate::auth::authenticate(store, req.metadata()).await
+}
+
+/// The tenant a call acts on.
 async fn authenticate<T>(store: &Store, req: &Request<T>) -> Result<TenantId> {
-    let header = req.metadata().get("authorization").and_then(|v| v.to_str().ok()).ok_or(Error::Unauthenticated)?;
-    let token = bearer_token(header).ok_or(Error::Unauthenticated)?;
-    Ok(tenant_store::authenticate(store, token).await?.id)
-}
-
-/// Accepts `Bearer <token>` (scheme case-insensitive) and a bare token.
-pub fn bearer_token(header: &str) -> Option<&str> {
-    let header = header.trim();
-    let token = match header.split_once(' ') {
-        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
-        Some(_) => return None,
-        None if header.eq_ignore_ascii_case("bearer") => return None,
-        None => header,
-    };
-    (!token.is_empty()).then_some(token)
+    Ok(principal(store, req).await?.tenant()?.id.clone())
 }
 
 /// The paging fields of a List request (see "Paging" in common.proto).
@@ -70,19 +64,5 @@ fn expected_version(v: Option<&str>) -> Result<Option<i64>> {
         Some(s) => parse_version(s)
             .map(Some)
             .ok_or_else(|| Error::VersionMismatch { expected: s.to_owned(), current: "unknown".to_owned() }),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bearer_and_bare_tokens_are_accepted() {
-        assert_eq!(bearer_token("Bearer abc"), Some("abc"));
-        assert_eq!(bearer_token("bearer  abc "), Some("abc"));
-        assert_eq!(bearer_token("abc"), Some("abc"));
-        assert_eq!(bearer_token("Basic abc"), None);
-        assert_eq!(bearer_token("Bearer "), None);
     }
 }

@@ -1,10 +1,10 @@
 //! TenantService: who a token belongs to.
 
 use proto::v1::tenant_service_server::TenantService;
-use proto::v1::{CompatibilityMode, Tenant, WhoAmIRequest};
+use proto::v1::{Caller, CompatibilityMode, CredentialKind, Scope, Tenant, TenantState, WhoAmIRequest};
 use tonic::{Request, Response, Status};
 
-use crate::error::Error;
+use crate::auth::{self, Principal};
 use crate::store::{Store, tenants as store};
 
 pub struct Tenants {
@@ -14,9 +14,8 @@ pub struct Tenants {
 #[tonic::async_trait]
 impl TenantService for Tenants {
     async fn who_am_i(&self, req: Request<WhoAmIRequest>) -> Result<Response<Tenant>, Status> {
-        let header = req.metadata().get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
-        let token = super::bearer_token(header).ok_or(Error::Unauthenticated)?;
-        let t = store::authenticate(&self.store, token).await?;
+        let principal = super::principal(&self.store, &req).await?;
+        let t = principal.tenant()?.clone();
         let mode = match t.mode {
             store::Mode::Lenient => CompatibilityMode::Lenient,
             store::Mode::Strict => CompatibilityMode::Strict,
@@ -27,6 +26,25 @@ impl TenantService for Tenants {
             created: Some(crate::store::timestamp(t.created_us)),
             mode: mode as i32,
             schemas: crate::store::schemas::all(&self.store, &t.id).await?,
+            state: TenantState::Active as i32,
+            limits: None,
+            oauth: None,
+            caller: Some(caller(&principal)),
         }))
     }
+}
+
+/// The credential behind a call, for the wire.
+pub(super) fn caller(p: &Principal) -> Caller {
+    let kind = match p.kind {
+        auth::CredentialKind::TenantToken => CredentialKind::TenantToken,
+        auth::CredentialKind::OAuth => CredentialKind::Oauth,
+        auth::CredentialKind::ServiceAccount => CredentialKind::ServiceAccount,
+    };
+    let scope = match p.scope {
+        auth::Scope::Read => Scope::Read,
+        auth::Scope::Write => Scope::Write,
+        auth::Scope::Admin => Scope::Admin,
+    };
+    Caller { credential_id: p.credential_id.clone(), kind: kind as i32, scope: scope as i32 }
 }

@@ -125,6 +125,11 @@ pub async fn authenticate(store: &Store, token: &str) -> Result<Tenant> {
     Ok(tenant)
 }
 
+/// The id of a tenant token as the audit trail names it: never the secret.
+pub fn token_id(token: &str) -> String {
+    format!("tok_{}", &hash_token(token.trim())[..16])
+}
+
 /// Sets the compatibility mode of the tenant named `name`.
 pub async fn set_mode(store: &Store, name: &str, mode: Mode) -> Result<Tenant> {
     let updated = tenants::Entity::update_many()

@@ -61,6 +61,11 @@ impl ResourceId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// An id read back from the database (stored ids are canonical).
+    pub(crate) fn from_db(id: String) -> Self {
+        Self(id)
+    }
 }
 
 /// Checks a key-like string: non-empty and within [`MAX_KEY_CHARS`].

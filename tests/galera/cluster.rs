@@ -78,11 +78,6 @@ pub async fn status(port: u16, name: &str) -> Option<String> {
     show(port, "STATUS", name).await
 }
 
-/// A global system variable of the node on `port`.
-pub async fn variable(port: u16, name: &str) -> Option<String> {
-    show(port, "VARIABLES", name).await
-}
-
 async fn show(port: u16, what: &str, name: &str) -> Option<String> {
     let attempt = async {
         let mut conn = MySqlConnection::connect(&format!("mysql://root@127.0.0.1:{port}")).await.ok()?;

@@ -63,6 +63,10 @@ impl Stack {
         let logs = cluster::target_dir().join("galera-logs").join(&db);
         std::fs::create_dir_all(&logs).expect("create the log directory");
         let mut admin = cluster::connect(NODES[0], "mysql").await;
+        // Galera's default write-set limits, whatever a failed test left.
+        for sql in ["SET GLOBAL wsrep_max_ws_rows = 0", "SET GLOBAL wsrep_max_ws_size = 2147483647"] {
+            admin.execute(sql).await.expect("reset a write-set limit");
+        }
         admin.execute(AssertSqlSafe(format!("CREATE DATABASE `{db}`"))).await.expect("create the test database");
         let _ = admin.close().await;
         // DDL runs on each node in turn: wait until every node has the database.

@@ -12,7 +12,7 @@ use super::filter::Resource;
 use super::members::{self, of_group as members_of};
 use super::paging::{self, ListRequest, Listed, Page};
 use super::scoped::Scoped;
-use super::{Store, counters, in_tx, schemas, time};
+use super::{Store, counters, in_tx, large_changes, schemas, time};
 use crate::domain::{MemberRef, ResourceId, TenantId, ValidGroup, check_version, version_string};
 use crate::error::{Error, Result};
 
@@ -131,7 +131,9 @@ pub async fn list(
 }
 
 /// Changes a group's fields and applies `changes` in order, in one
-/// transaction; the group gets one new version.
+/// transaction; the group gets one new version. A change to more than
+/// [`large_changes::WRITE_SET_ROWS`] memberships is applied first in
+/// bounded transactions (see [`large_changes`]).
 pub async fn update(
     store: &Store,
     tenant: &TenantId,
@@ -141,6 +143,7 @@ pub async fn update(
     expected: Option<i64>,
     include_members: bool,
 ) -> Result<Group> {
+    let (changes, expected) = large_changes::apply_large_prefix(store, tenant, id, changes, expected).await?;
     in_tx(store, |txn| {
         let (tenant, id, fields, changes) = (tenant.clone(), id.clone(), fields.clone(), changes.clone());
         Box::pin(async move {
@@ -200,8 +203,11 @@ pub async fn update(
     .await
 }
 
-/// Deletes a group, its memberships and the memberships of it in others.
+/// Deletes a group, its memberships and the memberships of it in others;
+/// a group of more than [`large_changes::WRITE_SET_ROWS`] members is
+/// emptied first in bounded transactions.
 pub async fn delete(store: &Store, tenant: &TenantId, id: &ResourceId, expected: Option<i64>) -> Result<()> {
+    let expected = large_changes::empty_before_delete(store, tenant, id, expected).await?;
     in_tx(store, |txn| {
         let (tenant, id) = (tenant.clone(), id.clone());
         Box::pin(async move {

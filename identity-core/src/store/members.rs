@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 
 /// Rows per INSERT / DELETE when a change touches many members: keeps every
 /// statement (and a Galera write-set) bounded.
-const BATCH: usize = 500;
+pub(super) const BATCH: usize = 500;
 
 /// Inserts the memberships of `members` that do not exist yet, each only
 /// when the member exists in the tenant as the kind it claims; returns how

@@ -8,6 +8,7 @@ mod counters;
 mod entities;
 mod filter;
 pub mod groups;
+mod large_changes;
 mod members;
 pub mod memberships;
 mod migrate;

@@ -8,6 +8,7 @@ use e2e_tests::{Answer, TestApp, e2e, enc, json, okta_user};
 use proto::v1::{AttributeDefinition, AttributeType, CreateSchemaRequest, ResourceType, Schema};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
+use tonic_types::StatusExt;
 
 /// An id that names nothing, in any tenant.
 const UNKNOWN: &str = "9f1c7b2e-0000-4000-8000-00000000abcd";
@@ -250,6 +251,186 @@ e2e!(a_tenant_using_another_tenants_ids_over_scim_reads_writes_and_links_nothing
     assert_eq!(seen(&urn, B_SCHEMA), seen(&none, "urn:ietf:params:scim:schemas:extension:nobody:2.0:User"));
     let listed = app.get("/Schemas").await.body.to_string();
     assert!(!listed.contains(B_SCHEMA));
+
+    assert_eq!(b.snapshot(&app).await, before, "B's resources changed");
+});
+
+/// Both answers of one gRPC probe, with B's id and with the unknown one:
+/// the same code, message and error details (the id aside).
+fn same_status<T: std::fmt::Debug>(
+    what: &str,
+    b_id: &str,
+    with_b: Result<T, tonic::Status>,
+    with_unknown: Result<T, tonic::Status>,
+) {
+    match (with_b, with_unknown) {
+        (Err(b), Err(u)) => {
+            assert_eq!(b.code(), u.code(), "{what}: {b:?}");
+            assert_eq!(b.message().replace(b_id, UNKNOWN), u.message(), "{what}");
+            let details = |s: &tonic::Status| {
+                let d = s.get_error_details();
+                let info = d.error_info().map(|i| {
+                    let meta: std::collections::BTreeMap<_, _> = i.metadata.iter().collect();
+                    format!("{} {} {meta:?}", i.reason, i.domain)
+                });
+                format!("{info:?} {:?} {:?}", d.bad_request(), d.retry_info()).replace(b_id, UNKNOWN)
+            };
+            assert_eq!(details(&b), details(&u), "{what}");
+        }
+        (b, u) => panic!("{what}: with B's id {b:?}, with an unknown id {u:?}: both must fail alike"),
+    }
+}
+
+/// Runs `$call` with `$id` bound to B's id, then to the unknown id.
+macro_rules! probe {
+    ($what:expr, $b:expr, |$id:ident| $call:expr) => {{
+        let with_b = {
+            let $id: &str = $b;
+            $call.await
+        };
+        let with_unknown = {
+            let $id: &str = UNKNOWN;
+            $call.await
+        };
+        same_status($what, $b, with_b, with_unknown);
+    }};
+}
+
+e2e!(a_tenant_using_another_tenants_ids_over_grpc_reads_writes_and_links_nothing, |app| {
+    use proto::v1::member_change::Op;
+    use proto::v1::*;
+
+    let b = B::make(&app).await;
+    let before = b.snapshot(&app).await;
+    let mine = app.create_user("ann@acme.com").await;
+    let my_group = app.create_group("Acme").await;
+    let t = app.token.clone();
+    let mut users = app.user_client().await;
+    let mut groups = app.group_client().await;
+    let user = |name: &str| User { user_name: name.into(), ..Default::default() };
+    let member = |id: &str, kind: MemberType| Member { value: id.into(), display: String::new(), r#type: kind as i32 };
+
+    for (who, bid) in [("user", b.user.as_str()), ("group", b.group.as_str())] {
+        probe!(&format!("GetUser with B's {who}"), bid, |id| users
+            .get_user(app.grpc(&t, GetUserRequest { id: id.into() })));
+        probe!(&format!("ReplaceUser with B's {who}"), bid, |id| users.replace_user(app.grpc(
+            &t,
+            ReplaceUserRequest { id: id.into(), user: Some(user("bee@globex.com")), expected_version: None }
+        )));
+        probe!(&format!("UpdateUser with B's {who}"), bid, |id| users.update_user(app.grpc(
+            &t,
+            UpdateUserRequest {
+                id: id.into(),
+                user: Some(User { active: Some(false), ..Default::default() }),
+                update_mask: Some(proto::prost_types::FieldMask { paths: vec!["active".into()] }),
+                expected_version: None
+            }
+        )));
+        probe!(&format!("DeleteUser with B's {who}"), bid, |id| users
+            .delete_user(app.grpc(&t, DeleteUserRequest { id: id.into(), expected_version: None })));
+        probe!(&format!("GetGroup with B's {who}"), bid, |id| groups
+            .get_group(app.grpc(&t, GetGroupRequest { id: id.into(), include_members: true })));
+        probe!(&format!("ReplaceGroup with B's {who}"), bid, |id| groups.replace_group(app.grpc(
+            &t,
+            ReplaceGroupRequest {
+                id: id.into(),
+                group: Some(Group { display_name: "Mine now".into(), ..Default::default() }),
+                ..Default::default()
+            }
+        )));
+        probe!(&format!("UpdateGroup with B's {who}"), bid, |id| groups.update_group(app.grpc(
+            &t,
+            UpdateGroupRequest {
+                id: id.into(),
+                member_changes: vec![MemberChange {
+                    op: Op::Add as i32,
+                    members: vec![member(&mine, MemberType::User)]
+                }],
+                ..Default::default()
+            }
+        )));
+        probe!(&format!("DeleteGroup with B's {who}"), bid, |id| groups
+            .delete_group(app.grpc(&t, DeleteGroupRequest { id: id.into(), expected_version: None })));
+        probe!(&format!("ListGroupMembers of B's {who}"), bid, |id| groups
+            .list_group_members(app.grpc(&t, ListGroupMembersRequest { group_id: id.into(), ..Default::default() })));
+    }
+
+    // Member values and memberships, in both directions.
+    for (kind, bid) in [(MemberType::User, b.user.as_str()), (MemberType::Group, b.group.as_str())] {
+        let what = format!("{kind:?} of B");
+        probe!(&format!("CreateGroup with a {what} as member"), bid, |id| groups.create_group(app.grpc(
+            &t,
+            CreateGroupRequest {
+                group: Some(Group {
+                    display_name: format!("X{id}"),
+                    members: vec![member(id, kind)],
+                    ..Default::default()
+                }),
+                request_id: String::new()
+            }
+        )));
+        probe!(&format!("UpdateGroup adding a {what}"), bid, |id| groups.update_group(app.grpc(
+            &t,
+            UpdateGroupRequest {
+                id: my_group.clone(),
+                member_changes: vec![MemberChange { op: Op::Add as i32, members: vec![member(id, kind)] }],
+                ..Default::default()
+            }
+        )));
+        probe!(&format!("UpdateGroup replacing members by a {what}"), bid, |id| groups.update_group(app.grpc(
+            &t,
+            UpdateGroupRequest {
+                id: my_group.clone(),
+                member_changes: vec![MemberChange { op: Op::ReplaceAll as i32, members: vec![member(id, kind)] }],
+                ..Default::default()
+            }
+        )));
+        probe!(&format!("CreateMembership of a {what}"), bid, |id| groups.create_membership(app.grpc(
+            &t,
+            CreateMembershipRequest {
+                group_id: my_group.clone(),
+                member: Some(member(id, kind)),
+                request_id: String::new()
+            }
+        )));
+        probe!(&format!("GetMembership of a {what}"), bid, |id| groups
+            .get_membership(app.grpc(&t, GetMembershipRequest { group_id: my_group.clone(), member_id: id.into() })));
+        probe!(&format!("DeleteMembership of a {what}"), bid, |id| groups.delete_membership(
+            app.grpc(&t, DeleteMembershipRequest { group_id: my_group.clone(), member_id: id.into() })
+        ));
+    }
+    // B's real membership, named by its ids.
+    probe!("GetMembership of B's membership", &b.group, |id| groups
+        .get_membership(app.grpc(&t, GetMembershipRequest { group_id: id.into(), member_id: b.user.clone() })));
+    probe!("DeleteMembership of B's membership", &b.group, |id| groups
+        .delete_membership(app.grpc(&t, DeleteMembershipRequest { group_id: id.into(), member_id: b.user.clone() })));
+    let mine_of_b = groups
+        .list_memberships(app.grpc(
+            &t,
+            ListMembershipsRequest { member_id: Some(b.user.clone()), include_total_size: true, ..Default::default() },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((mine_of_b.memberships.len(), mine_of_b.total_size), (0, Some(0)));
+
+    // B's page token is no better than a forged one.
+    let theirs = users
+        .list_users(app.grpc(&b.token, ListUsersRequest { page_size: 1, ..Default::default() }))
+        .await
+        .unwrap()
+        .into_inner()
+        .next_page_token;
+    assert!(!theirs.is_empty());
+    let with_b = users
+        .list_users(app.grpc(&t, ListUsersRequest { page_size: 1, page_token: theirs.clone(), ..Default::default() }))
+        .await;
+    let forged = format!("{}A", &theirs[..theirs.len() - 1]);
+    let with_forged = users
+        .list_users(app.grpc(&t, ListUsersRequest { page_size: 1, page_token: forged, ..Default::default() }))
+        .await;
+    let (with_b, with_forged) = (with_b.unwrap_err(), with_forged.unwrap_err());
+    assert_eq!((with_b.code(), with_b.message()), (with_forged.code(), with_forged.message()));
 
     assert_eq!(b.snapshot(&app).await, before, "B's resources changed");
 });

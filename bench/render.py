@@ -26,8 +26,8 @@ from collections import Counter
 from importlib import metadata
 
 from results import (
-    SYSTEMS, TITLES, cpu, fmt, fmt_ratio, fmt_spread, group_sizes, load_summary, med, na_reason, ratio, scenario,
-    summarize,
+    GALERA_TITLES, GALERA_TOPOLOGIES, SYSTEMS, TITLES, cpu, fmt, fmt_ratio, fmt_spread, group_sizes, load_summary,
+    med, na_reason, ratio, scenario, summarize,
 )
 from targets import million_provenance, other_goals, read_reasons, targets
 
@@ -242,6 +242,8 @@ def machine(w, summary, args):
     )
     w(f"| peer | scim2-server {peer_version} (PyPI, `InMemoryStorage`, threaded wsgiref server) |")
     w(f"| sysbench | {sh('sysbench', '--version')} |")
+    if info.get("galera"):
+        w(f"| Galera cluster (`--galera`, node 1) | {info['galera']} |")
     dirty = " **(dirty tree)**" if info.get("dirty") else ""
     w(f"| commit | {info.get('commit', 'unknown')}{dirty} |")
     w("")
@@ -259,7 +261,7 @@ def loading(w, summary):
     )
     w("| system | lookup users | users in all | step | count | seconds | rate (/s) | via |")
     w("| --- | ---: | ---: | --- | ---: | ---: | ---: | --- |")
-    for system in SYSTEMS:
+    for system in SYSTEMS + [t for t in GALERA_TOPOLOGIES if t not in SYSTEMS]:
         meta = summary["systems"].get(system, {}).get("meta")
         if not meta:
             continue
@@ -333,6 +335,113 @@ def summary_section(w, summary, sizes):
             f"| {fmt(cpu(s['sqlite'], 'identity-core'), 0)} |"
         )
     w("")
+
+
+def galera_present(summary):
+    return any(t in summary["systems"] for t in GALERA_TOPOLOGIES if t not in SYSTEMS)
+
+
+def galera_section(w, summary, sizes):
+    """`--galera`: the users and groups scenarios on single-node MariaDB and
+    on the cluster (1 edge + 1 core, 2 edges + 2 cores), side by side, with
+    the conflict and retry counts."""
+    info = summary["info"]
+    w("## Galera cluster (`--galera`)\n")
+    w(
+        "The same users and groups scenarios, in the same run, on three topologies: **single-node MariaDB** "
+        "(the `ours (MariaDB)` system above: one scim-edge, one identity-core, MariaDB on "
+        f"{info.get('mariadb_address', '127.0.0.1:3306')}); the three-node Galera cluster of `scripts/galera.sh` "
+        "(127.0.0.1:3311-3313) with **1 edge + 1 core** (the core on node 1, nodes 2 and 3 its "
+        "`--database-fallback-url`s); and with **2 edges + 2 cores** (core A on node 1, core B on node 2, each "
+        "with the other nodes as fallbacks; each edge balances over both cores, `--core-url A,B`; the load "
+        "generator sends its requests to the two edges in turn, round-robin per request). Each cluster "
+        "topology gets its own fresh database, migrated once through node 1, and is loaded through core A. "
+        "The same concurrency, durations and repeats as above; every process runs on this one machine, the "
+        "three nodes included.\n"
+    )
+    if info.get("galera"):
+        started = info.get("galera_started", "unknown")
+        w(f"Cluster: {info['galera']}; started by this run: {started}.\n")
+
+    w("### Conflicts and retries\n")
+    w(
+        "Per phase (the 7 user scenarios, or the group scenarios, every run and warm-up included; loading "
+        "excluded): the change of Galera's `wsrep_local_cert_failures` (a local transaction failed "
+        "certification against a write set committed first elsewhere) and `wsrep_local_bf_aborts` (a local "
+        "transaction aborted by a replicated write set), summed over the three nodes, and of identity-core's "
+        "`identity_core_db_transaction_retries_total` (transactions it started over, every cause), summed "
+        "over the cores. The node counters count every client of the cluster, so another user of it during "
+        "the run adds to them; the cores' counter is this run's alone.\n"
+    )
+    w(
+        "| topology | phase | cert failures | BF aborts | cert failures + BF aborts | identity-core retries |\n"
+        "| --- | --- | ---: | ---: | ---: | ---: |"
+    )
+    conflicts = summary.get("conflicts", {})
+    for t in GALERA_TOPOLOGIES:
+        if t not in summary["systems"]:
+            continue
+        for phase in ("users", "groups"):
+            c = conflicts.get(t, {}).get(phase)
+            if c is None:
+                w(f"| {GALERA_TITLES[t]} | {phase} | n/a | n/a | n/a | n/a |")
+                continue
+            cert, bf = c.get("cert_failures"), c.get("bf_aborts")
+            both = cert + bf if cert is not None and bf is not None else None
+            single = t == "mariadb"
+            w(
+                f"| {GALERA_TITLES[t]} | {phase} | {'-' if single else fmt(cert)} | {'-' if single else fmt(bf)} "
+                f"| {'-' if single else fmt(both)} | {fmt(c.get('core_retries'))} |"
+            )
+    w("")
+
+    names = [s for s, _ in USER_SCENARIOS] + [f"{k}/{n}" for n in sizes for k in ("member_add_remove", "get_group")]
+    present = [t for t in GALERA_TOPOLOGIES if t in summary["systems"]]
+    short = {"mariadb": "single node", "galera-1x1": "cluster 1x1", "galera-2x2": "cluster 2x2"}
+    w("### Summary (medians; retries: identity-core's, in the measured windows, summed over the runs)\n")
+    head = ["scenario"]
+    head += [f"{short[t]} (req/s)" for t in present]
+    head += [f"{short[t]} p50 (ms)" for t in present]
+    head += [f"{short[t]} retries" for t in present]
+    w("| " + " | ".join(head) + " |")
+    w("| --- |" + " ---: |" * (len(head) - 1))
+    for name in names:
+        s = {t: scenario(summary, t, name) for t in present}
+        cells = [f"`{name}`"]
+        cells += [fmt(med((s[t] or {}).get("throughput"))) for t in present]
+        cells += [fmt(med((s[t] or {}).get("p50_ms")), 2) for t in present]
+        cells += [fmt((s[t] or {}).get("transaction_retries"), 0) for t in present]
+        w("| " + " | ".join(cells) + " |")
+    w("")
+
+    for name in names:
+        req = next((s["scenarios"].get(name, {}).get("request") for s in summary["systems"].values()), None) or ""
+        w(f"### `{name}` on the three topologies\n\n`{req}`\n")
+        w(
+            "| topology | throughput (req/s) | p50 (ms) | p99 (ms) | errors | identity-core retries "
+            "| SQL statements / req | identity-core CPU (µs/req) | scim-edge CPU (µs/req) | mariadbd CPU (µs/req) |"
+        )
+        w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        errors = []
+        for t in present:
+            s = scenario(summary, t, name)
+            if s is None:
+                w(f"| {GALERA_TITLES[t]} | n/a: {na_reason(summary, t, name)} | | | | | | | | |")
+                continue
+            w(
+                f"| {GALERA_TITLES[t]} | {fmt_spread(s['throughput'])} | {fmt_spread(s['p50_ms'], 2)} "
+                f"| {fmt_spread(s['p99_ms'], 2)} | {fmt(s['errors'])} | {fmt(s.get('transaction_retries'), 0)} "
+                f"| {fmt(s['statements_per_request'], 2)} | {fmt(cpu(s, 'identity-core'), 0)} "
+                f"| {fmt(cpu(s, 'scim-edge'), 0)} | {fmt(cpu(s, 'mariadbd'), 0)} |"
+            )
+            errors += [f"- {GALERA_TITLES[t]}: {n} x `{kind}`" for kind, n in (s.get("error_kinds") or {}).items()]
+        w("")
+        if errors:
+            w("Errors:\n\n" + "\n".join(errors) + "\n")
+    w(
+        "CPU columns are summed over the replicas (both cores, both edges) and, for mariadbd, over the three "
+        "nodes (on the cluster) or the one server (single node), divided by the window's requests.\n"
+    )
 
 
 def floor_section(w, summary):
@@ -426,6 +535,8 @@ def main():
     loading(w, summary)
     target_section(w, summary, million)
     summary_section(w, summary, sizes)
+    if galera_present(summary):
+        galera_section(w, summary, sizes)
     floor_section(w, summary)
     million_section(w, summary, million)
     rss_section(w, summary)

@@ -1,8 +1,9 @@
 """Reads a run directory of scripts/bench.sh (run-info.tsv, results-*.json,
 floor-sysbench-*.txt) into one summary: each scenario's runs folded into
 the median and range of throughput and latencies, and the medians of the
-cost columns (statements, CPU time, gRPC calls per request). The summary is
-also what `--save-summary` writes and `--million` reads back.
+cost columns (statements, CPU time, gRPC calls per request); with
+`--galera`, also the conflict counters around each phase (conflicts-*.tsv).
+The summary is also what `--save-summary` writes and `--million` reads back.
 """
 
 import glob
@@ -17,6 +18,16 @@ TITLES = {
     "mariadb": "ours (MariaDB)",
     "sqlite": "ours (SQLite)",
     "peer": "peer (scim2-server, in memory)",
+    "galera-1x1": "Galera cluster, 1 edge + 1 core",
+    "galera-2x2": "Galera cluster, 2 edges + 2 cores",
+}
+# The topologies of `scripts/bench.sh --galera`, side by side: single-node
+# MariaDB (the `mariadb` system) and the three-node cluster.
+GALERA_TOPOLOGIES = ["mariadb", "galera-1x1", "galera-2x2"]
+GALERA_TITLES = {
+    "mariadb": "single-node MariaDB, 1 edge + 1 core",
+    "galera-1x1": TITLES["galera-1x1"],
+    "galera-2x2": TITLES["galera-2x2"],
 }
 
 
@@ -26,6 +37,14 @@ def spread(values):
     if not values:
         return None
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def total_of(values):
+    """The sum, or None when any value is unknown (or there is none)."""
+    values = list(values)
+    if not values or any(v is None for v in values):
+        return None
+    return sum(values)
 
 
 def median_of(values):
@@ -51,6 +70,8 @@ def aggregate(result):
         "p50_ms": spread(s["p50_ms"] for s in summaries),
         "p99_ms": spread(s["p99_ms"] for s in summaries),
         "statements_per_request": median_of(r.get("statements_per_request") for r in runs),
+        # Summed over the runs (a count, not a rate), like the errors.
+        "transaction_retries": total_of(r.get("transaction_retries") for r in runs),
         "cpu_us_per_request": {
             p: median_of((r.get("cpu_us_per_request") or {}).get(p) for r in runs) for p in processes
         },
@@ -98,6 +119,41 @@ def read_floor(run_dir):
     return {"runs": len(runs), **{k: spread(r[k] for r in runs) for k in ("qps", "p50_ms", "p99_ms")}}
 
 
+def number(text):
+    try:
+        return int(text)
+    except ValueError:
+        return None
+
+
+def read_conflicts(run_dir):
+    """label -> phase -> the change of each counter from `before` to `after`
+    (None when either side is unknown), from conflicts-LABEL.tsv lines
+    "PHASE WHEN CERT_FAILURES BF_ABORTS CORE_RETRIES"."""
+    out = {}
+    keys = ("cert_failures", "bf_aborts", "core_retries")
+    for path in sorted(glob.glob(os.path.join(run_dir, "conflicts-*.tsv"))):
+        label = os.path.basename(path)[len("conflicts-") : -len(".tsv")]
+        marks = {}
+        with open(path) as f:
+            for line in f:
+                fields = line.rstrip("\n").split("\t")
+                if len(fields) != 5:
+                    continue
+                phase, when, *values = fields
+                marks.setdefault(phase, {})[when] = [number(v) for v in values]
+        phases = {}
+        for phase, m in marks.items():
+            before, after = m.get("before"), m.get("after")
+            if not (before and after):
+                continue
+            phases[phase] = {
+                k: (a - b if a is not None and b is not None else None) for k, b, a in zip(keys, before, after)
+            }
+        out[label] = phases
+    return out
+
+
 def summarize(run_dir):
     """Everything the report needs from a run directory (also summary.json)."""
     systems = {}
@@ -120,7 +176,11 @@ def summarize(run_dir):
         meta = {k: v for k, v in doc.items() if k not in ("scenarios", "rss")}
         if len(meta.get("load_steps", [])) >= len(system["meta"].get("load_steps", [])):
             system["meta"] = meta
-    return {"info": read_info(run_dir), "systems": systems, "floor": read_floor(run_dir)}
+    summary = {"info": read_info(run_dir), "systems": systems, "floor": read_floor(run_dir)}
+    conflicts = read_conflicts(run_dir)
+    if conflicts:
+        summary["conflicts"] = conflicts
+    return summary
 
 
 def load_summary(path):

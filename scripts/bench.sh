@@ -13,6 +13,7 @@
 #       --save-summary bench/results-1m.json   # the 1M-user run the page_index target reads
 #   scripts/bench.sh --users 1000 --seconds 2 --warmup 0.5 --group-sizes 100,1000 --allow-dirty \
 #       --md target/bench/try/BENCHMARKS.md --png target/bench/try/chart.png   # a quick try
+#   scripts/bench.sh --galera              # single-node MariaDB next to the Galera cluster, 1x1 and 2x2
 #
 # Flags:
 #   --users N            users the lookup/list scenarios see (default 10000)
@@ -37,11 +38,21 @@
 #                        when it exists)
 #   --save-summary FILE  also write this run's summary JSON there (for --million)
 #   --allow-dirty        run on a tree with uncommitted changes; the report says so loudly
+#   --galera             also run the users and groups scenarios on the three-node Galera cluster of
+#                        scripts/galera.sh (127.0.0.1:3311-3313): 1 scim-edge + 1 identity-core
+#                        (node 1, fallbacks nodes 2 and 3), then 2 edges + 2 cores (node 1 and node 2),
+#                        each edge balancing over both cores and the requests alternating between
+#                        the edges; with the conflict-retry counts (Galera's cert failures + BF
+#                        aborts over the nodes, identity-core's retries) in a "Galera cluster"
+#                        section. Skips the peer; --backends defaults to mariadb (the single-node
+#                        column; the floor still runs). Starts the cluster when no node answers and
+#                        stops it at the end; a running cluster is used and left running.
 #
 # Needs: a Rust toolchain, curl, Python 3.11 with venv, MariaDB answering on
 # 127.0.0.1:3306 as root without password (MYSQL_HOST/MYSQL_PORT to change),
-# and apt-get for sysbench (installed when missing). Raw results and service
-# logs stay in target/bench/run-<time>/.
+# and apt-get for sysbench (installed when missing); for --galera, what
+# scripts/galera.sh needs. Raw results and service logs stay in
+# target/bench/run-<time>/.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
@@ -59,7 +70,7 @@ WARMUP=1
 GROUP_SIZES=100,10000,100000
 PEER_MAX_GROUP=10000
 PEER_USERS=
-BACKENDS=mariadb,sqlite
+BACKENDS=
 PEER=1
 PROFILE=release
 BUILD=1
@@ -73,6 +84,9 @@ MYSQL_HOST=${MYSQL_HOST:-127.0.0.1}
 MYSQL_PORT=${MYSQL_PORT:-3306}
 WAIT_SECONDS=60
 PEER_LOAD_TIMEOUT=${PEER_LOAD_TIMEOUT:-1200}
+GALERA=0
+GALERA_PORTS=(3311 3312 3313)
+GALERA_STARTED=0
 
 while (($#)); do
     case $1 in
@@ -93,6 +107,7 @@ while (($#)); do
         --million) MILLION=$2; shift ;;
         --save-summary) SAVE_SUMMARY=$2; shift ;;
         --allow-dirty) ALLOW_DIRTY=1 ;;
+        --galera) GALERA=1 ;;
         -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) echo "unknown flag $1 (see --help)" >&2; exit 2 ;;
     esac
@@ -100,6 +115,11 @@ while (($#)); do
 done
 
 [[ $REPEAT =~ ^[1-9][0-9]*$ ]] || { echo "--repeat: a positive whole number" >&2; exit 2; }
+if ((GALERA)); then
+    PEER=0
+    BACKENDS=${BACKENDS:-mariadb}
+fi
+BACKENDS=${BACKENDS:-mariadb,sqlite}
 if [[ -z $MILLION && -f bench/results-1m.json ]]; then MILLION=bench/results-1m.json; fi
 if [[ -z $PEER_USERS ]]; then PEER_USERS=$((USERS < 10000 ? USERS : 10000)); fi
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
@@ -132,6 +152,7 @@ TAG=$(date +%s)_$$
 
 STARTED_PIDS=()
 CREATED_DATABASES=()
+GALERA_DATABASES=()
 
 # Facts about the run, for the report: one "key<TAB>value" line each.
 info() { printf '%s\t%s\n' "$1" "$2" >>"$RUN_DIR/run-info.tsv"; }
@@ -148,6 +169,12 @@ say() { printf '\n[bench %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 die() { printf '[bench] FAILED: %s\n' "$*" >&2; exit 1; }
 
 sql() { mariadb -uroot -h"$MYSQL_HOST" -P"$MYSQL_PORT" "$@"; }
+# A statement on the Galera node listening on port $1.
+gsql() {
+    local port=$1
+    shift
+    mariadb --no-defaults --protocol=TCP -uroot -h127.0.0.1 -P"$port" --connect-timeout=2 "$@"
+}
 
 free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
@@ -171,6 +198,9 @@ cleanup() {
     set +e
     for pid in "${STARTED_PIDS[@]}"; do stop_process "$pid"; done
     for db in "${CREATED_DATABASES[@]}"; do sql -e "DROP DATABASE IF EXISTS \`$db\`"; done
+    # Replicated to every node by the one that runs it.
+    for db in "${GALERA_DATABASES[@]}"; do gsql "${GALERA_PORTS[0]}" -e "DROP DATABASE IF EXISTS \`$db\`"; done
+    if ((GALERA_STARTED)); then scripts/galera.sh down >>"$RUN_DIR/galera.log" 2>&1; fi
     exit "$status"
 }
 trap cleanup EXIT
@@ -240,8 +270,10 @@ fi
 # load_and_run LABEL TOKEN BASE USERS MAX_GROUP LOAD_TIMEOUT METRICS_URL LOAD_FLAGS... -- NAME=PID...
 # Phase 1: USERS users, the user scenarios; phase 2: the groups (and the extra
 # users they need), the group scenarios. The named processes' CPU time is read
-# around each measured window, and identity-core's statement counter at
-# METRICS_URL when it is not empty.
+# around each measured window (replicas given the same NAME are summed), and
+# identity-core's statement and retry counters at METRICS_URL when it is not
+# empty. BASE and METRICS_URL may be comma-separated lists (replicas: the
+# requests alternate between the BASEs, the counters are summed).
 load_and_run() {
     local label=$1 token=$2 base=$3 users=$4 max_group=$5 load_timeout=$6 metrics_url=$7
     shift 7
@@ -261,13 +293,181 @@ load_and_run() {
     timeout "$load_timeout" "$BENCH" load "${load_flags[@]}" "${common[@]}" --users "$users" ||
         die "$label: loading users failed or took over ${load_timeout}s"
     say "$label: user scenarios"
+    conflicts_mark "$label" users before "$metrics_url"
     "$BENCH" run "${run_flags[@]}" --scenarios users --out "$RUN_DIR/results-$label-users.json"
+    conflicts_mark "$label" users after "$metrics_url"
     say "$label: load groups of $GROUP_SIZES"
     timeout "$load_timeout" "$BENCH" load "${load_flags[@]}" "${common[@]}" "${group_flags[@]}" ||
         say "$label: loading groups failed or took over ${load_timeout}s; the groups not loaded are n/a"
     say "$label: group scenarios"
+    conflicts_mark "$label" groups before "$metrics_url"
     "$BENCH" run "${run_flags[@]}" --scenarios groups --out "$RUN_DIR/results-$label-groups.json"
+    conflicts_mark "$label" groups after "$metrics_url"
 }
+
+# ------------------------------------------------------------------ Galera (--galera)
+
+# The pid of the mariadbd listening on 127.0.0.1:PORT (empty when not found).
+mariadbd_pid() {
+    ss -ltnpH "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | head -n 1 | cut -d= -f2 || true
+}
+
+# "ANSWERING SYNCED": how many nodes answer on GALERA_PORTS, and how many of
+# them are Synced in a primary component of 3.
+galera_health() {
+    local answering=0 synced=0 port out
+    for port in "${GALERA_PORTS[@]}"; do
+        out=$(gsql "$port" -N -B -e "SHOW GLOBAL STATUS WHERE Variable_name IN
+            ('wsrep_local_state_comment', 'wsrep_cluster_size', 'wsrep_cluster_status')" 2>/dev/null) || continue
+        answering=$((answering + 1))
+        if [[ $out == *$'wsrep_local_state_comment\tSynced'* && $out == *$'wsrep_cluster_size\t3'* &&
+            $out == *$'wsrep_cluster_status\tPrimary'* ]]; then
+            synced=$((synced + 1))
+        fi
+    done
+    echo "$answering $synced"
+}
+
+# Makes sure the cluster runs, leaving it as found: a cluster that runs (from
+# any checkout) is used as it is; when no node answers, this checkout's
+# scripts/galera.sh starts one and the cleanup stops it. A cluster partly up
+# is brought up only when this checkout's script runs some of its nodes.
+galera_ensure() {
+    local answering synced ours
+    read -r answering synced < <(galera_health)
+    ours=$(scripts/galera.sh status 2>/dev/null || true)
+    if ((synced == 3)); then
+        say "galera: the cluster on 127.0.0.1:${GALERA_PORTS[0]}-${GALERA_PORTS[2]} runs (3 nodes Synced): using it, left running"
+        info galera_started "no (it was running)"
+    elif ((answering == 0)); then
+        say "galera: no node answers on ${GALERA_PORTS[*]}: scripts/galera.sh up (stopped again at the end)"
+        GALERA_STARTED=1
+        info galera_started "yes (by this run, stopped at its end)"
+        scripts/galera.sh up >>"$RUN_DIR/galera.log" 2>&1 || die "scripts/galera.sh up failed; see $RUN_DIR/galera.log"
+    elif [[ $ours == *' pid '* ]]; then
+        say "galera: the cluster is partly up ($synced of 3 nodes Synced): scripts/galera.sh up (left running)"
+        info galera_started "partly (brought up by this run, left running)"
+        scripts/galera.sh up >>"$RUN_DIR/galera.log" 2>&1 || die "scripts/galera.sh up failed; see $RUN_DIR/galera.log"
+    else
+        die "galera: $answering of 3 nodes answer on ${GALERA_PORTS[*]}, $synced Synced in a cluster of 3, and this checkout did not start them: bring that cluster up or down (scripts/galera.sh in the checkout that runs it), then run again"
+    fi
+    read -r answering synced < <(galera_health)
+    ((synced == 3)) || die "galera: $synced of 3 nodes Synced after scripts/galera.sh up"
+    info mariadb_address "$MYSQL_HOST:$MYSQL_PORT"
+    info galera "$(gsql "${GALERA_PORTS[0]}" -N -B -e "SELECT CONCAT(VERSION(), ', Galera ',
+        (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'WSREP_PROVIDER_VERSION'),
+        ', innodb_flush_log_at_trx_commit=', @@innodb_flush_log_at_trx_commit, ', wsrep_slave_threads=',
+        @@wsrep_slave_threads, ', innodb_buffer_pool_size=', @@innodb_buffer_pool_size DIV 1048576, ' MiB')")"
+}
+
+# "CERT_FAILURES BF_ABORTS": wsrep_local_cert_failures and
+# wsrep_local_bf_aborts summed over the nodes ("n/a n/a" when one does not
+# answer). They count since each node started, for every client of the cluster.
+galera_conflict_counters() {
+    local cert=0 bf=0 port name value out
+    for port in "${GALERA_PORTS[@]}"; do
+        out=$(gsql "$port" -N -B -e "SHOW GLOBAL STATUS WHERE Variable_name IN
+            ('wsrep_local_cert_failures', 'wsrep_local_bf_aborts')" 2>/dev/null) || { echo "n/a n/a"; return 0; }
+        while read -r name value; do
+            case $name in
+                wsrep_local_cert_failures) cert=$((cert + value)) ;;
+                wsrep_local_bf_aborts) bf=$((bf + value)) ;;
+            esac
+        done <<<"$out"
+    done
+    echo "$cert $bf"
+}
+
+# conflicts_mark LABEL PHASE before|after METRICS_URLS: with --galera, appends
+# "PHASE WHEN CERT_FAILURES BF_ABORTS CORE_RETRIES" (tab-separated) to
+# conflicts-LABEL.tsv: the cluster's counters (cluster topologies only) and
+# identity_core_db_transaction_retries_total summed over the cores' /metrics.
+conflicts_mark() {
+    ((GALERA)) || return 0
+    local label=$1 phase=$2 when=$3 metrics_urls=$4 cert=n/a bf=n/a retries=n/a url text urls=()
+    if [[ $label == galera-* ]]; then read -r cert bf < <(galera_conflict_counters); fi
+    IFS=, read -r -a urls <<<"$metrics_urls"
+    if ((${#urls[@]})); then retries=0; fi
+    for url in "${urls[@]}"; do
+        if ! text=$(curl -sf --max-time 5 "$url"); then
+            retries=n/a
+            break
+        fi
+        retries=$((retries + $(awk '$1 ~ /^identity_core_db_transaction_retries_total/ { s += $NF } END { printf "%d", s }' <<<"$text")))
+    done
+    printf '%s\t%s\t%s\t%s\t%s\n' "$phase" "$when" "$cert" "$bf" "$retries" >>"$RUN_DIR/conflicts-$label.tsv"
+}
+
+# replica NAME LOG READY_URL TOKEN CMD...: starts one service of a topology in
+# the background (output to LOG) and waits until READY_URL answers 200; its
+# pid goes to STARTED_PIDS and, as NAME=PID, to the caller's `pids` array.
+replica() {
+    local name=$1 log=$2 ready=$3 token=$4 pid
+    shift 4
+    "$@" >>"$log" 2>&1 &
+    pid=$!
+    STARTED_PIDS+=("$pid")
+    pids+=("$name=$pid")
+    wait_for "$ready" "$token" "$pid"
+}
+
+# galera_topology EDGES CORES: the users and groups scenarios on the cluster,
+# labelled galera-EDGESxCORES. A fresh database, migrated once through node 1
+# (where the tenant is created and the data loaded, through core 1); core i
+# on node i with the other nodes as --database-fallback-urls (next ones
+# first); every edge balances over every core (--core-url A,B); the requests
+# alternate between the edges.
+galera_topology() {
+    local edges=$1 cores=$2
+    local label=galera-${edges}x${cores} db=bench_galera_${edges}x${cores}_$TAG nodes=${#GALERA_PORTS[@]}
+    local log=$RUN_DIR/$label token i j port metrics_port pid pids=()
+    local core_urls=() metrics_urls=() bases=() args
+    ((cores <= nodes)) || die "$label: more cores than nodes"
+    say "$label: fresh database on the cluster, $cores identity-core, $edges scim-edge ($PROFILE)"
+    gsql "${GALERA_PORTS[0]}" -e "CREATE DATABASE \`$db\`"
+    GALERA_DATABASES+=("$db")
+    local url0="mysql://root@127.0.0.1:${GALERA_PORTS[0]}/$db"
+    "$CORE" migrate --database-url "$url0" >>"$log-migrate.log" 2>&1 ||
+        die "$label: identity-core migrate failed; see $log-migrate.log"
+    token=$("$CORE" tenant create "bench-$label" --database-url "$url0" 2>>"$log-migrate.log" | tail -n 1) ||
+        die "$label: identity-core tenant create failed; see $log-migrate.log"
+    for ((i = 0; i < cores; i++)); do
+        args=(serve --database-url "mysql://root@127.0.0.1:${GALERA_PORTS[i]}/$db")
+        for ((j = 1; j < nodes; j++)); do
+            args+=(--database-fallback-url "mysql://root@127.0.0.1:${GALERA_PORTS[(i + j) % nodes]}/$db")
+        done
+        port=$(free_port)
+        metrics_port=$(free_port)
+        core_urls+=("http://127.0.0.1:$port")
+        metrics_urls+=("http://127.0.0.1:$metrics_port/metrics")
+        # Its metrics answer once its database is open and its gRPC port bound.
+        replica identity-core "$log-core$((i + 1)).log" "${metrics_urls[-1]}" "$token" \
+            "$CORE" "${args[@]}" --listen "127.0.0.1:$port" --metrics-listen "127.0.0.1:$metrics_port"
+    done
+    local core_list metrics_list
+    core_list=$(IFS=,; echo "${core_urls[*]}")
+    metrics_list=$(IFS=,; echo "${metrics_urls[*]}")
+    for ((i = 0; i < edges; i++)); do
+        port=$(free_port)
+        bases+=("http://127.0.0.1:$port/scim/v2")
+        replica scim-edge "$log-edge$((i + 1)).log" "${bases[-1]}/ServiceProviderConfig" "$token" \
+            "$EDGE" --core-url "$core_list" --listen "127.0.0.1:$port"
+    done
+    local services=("${pids[@]}")
+    for port in "${GALERA_PORTS[@]}"; do
+        pid=$(mariadbd_pid "$port")
+        if [[ -n $pid ]]; then pids+=("mariadbd=$pid"); fi
+    done
+    load_and_run "$label" "$token" "$(IFS=,; echo "${bases[*]}")" "$USERS" "" 86400 "$metrics_list" \
+        --core-url "${core_urls[0]}" -- "${pids[@]}"
+    # The edges first (cores last, in the order started): none of the cluster's nodes.
+    for pid in "${services[@]}"; do
+        if [[ $pid == scim-edge=* ]]; then stop_process "${pid#*=}"; fi
+    done
+    for pid in "${services[@]}"; do stop_process "${pid#*=}"; done
+}
+
+# ------------------------------------------------------------------ ours, floor, peer
 
 ours() {
     local backend=$1 url
@@ -350,11 +550,17 @@ peer() {
     stop_process "$pid"
 }
 
+# The cluster first: a run that cannot have it stops before measuring anything.
+if ((GALERA)); then galera_ensure; fi
 IFS=, read -r -a backends <<<"$BACKENDS"
 for backend in "${backends[@]}"; do
     ours "$backend"
     if [[ $backend == mariadb ]]; then floor; fi
 done
+if ((GALERA)); then
+    galera_topology 1 1
+    galera_topology 2 2
+fi
 if ((PEER)); then peer; fi
 
 info sqlite_version "$SQLITE_VERSION"

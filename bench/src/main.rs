@@ -69,9 +69,11 @@ pub struct LoadArgs {
 /// What to run, against what.
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// SCIM base URL, e.g. http://127.0.0.1:8080/scim/v2.
-    #[arg(long)]
-    pub base: String,
+    /// SCIM base URL, e.g. http://127.0.0.1:8080/scim/v2. Several
+    /// (repeated or comma-separated: replicas of one service, e.g. two
+    /// scim-edges) take the requests in turn, round-robin per request.
+    #[arg(long, required = true, value_delimiter = ',')]
+    pub base: Vec<String>,
     /// The tenant's bearer token.
     #[arg(long, env = "BENCH_TOKEN")]
     pub token: String,
@@ -102,14 +104,16 @@ pub struct RunArgs {
     pub out: PathBuf,
     /// A process under test: its CPU time (utime + stime) is read before
     /// and after each measured window, its peak RSS (VmHWM) at the end:
-    /// NAME=PID. Repeatable.
+    /// NAME=PID. Repeatable; processes given the same NAME (replicas) are
+    /// summed.
     #[arg(long = "pid")]
     pub pids: Vec<String>,
     /// identity-core's metrics (`http://ADDR/metrics`, served with
     /// `--metrics-listen ADDR`): the statements it sent in each measured
-    /// window, per request.
-    #[arg(long)]
-    pub metrics_url: Option<String>,
+    /// window, per request, and the transactions it retried. Several
+    /// (repeated or comma-separated: identity-core replicas) are summed.
+    #[arg(long, value_delimiter = ',')]
+    pub metrics_url: Vec<String>,
 }
 
 #[tokio::main]

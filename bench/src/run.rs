@@ -3,11 +3,14 @@
 //! keeping one request in flight. The workers keep their place across the
 //! runs of a scenario (a walk goes on, a deactivate pass is not repeated).
 //! Around each measured window the [`Probe`] reads the services' CPU time
-//! and identity-core's statement counter. A scenario the server does not
+//! and identity-core's statement and retry counters. With several base
+//! URLs (replicas of one service, e.g. two scim-edges) the requests take
+//! them in turn, round-robin per request. A scenario the server does not
 //! advertise (its /ServiceProviderConfig) or whose group was not loaded is
 //! reported "n/a", never failed.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
@@ -23,14 +26,25 @@ use crate::stats::Record;
 /// Bound of one request.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// The server under test.
+/// The server under test: one base URL, or several replicas taking the
+/// requests in turn.
 struct Target {
     http: reqwest::Client,
-    base: String,
+    bases: Vec<String>,
+    /// The requests sent so far, for the round-robin.
+    sent: AtomicUsize,
     bearer: String,
 }
 
-/// What the server says it supports (RFC 7644 §5, RFC 9865 §4).
+impl Target {
+    /// The base URL of the next request: each in turn.
+    fn next_base(&self) -> &str {
+        &self.bases[self.sent.fetch_add(1, Ordering::Relaxed) % self.bases.len()]
+    }
+}
+
+/// What the server says it supports (RFC 7644 §5, RFC 9865 §4); replicas
+/// are one service, so the first base URL answers for all.
 struct Capabilities {
     patch: bool,
     filter: bool,
@@ -63,11 +77,10 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         processes.push((name.to_owned(), pid));
     }
     let probe = Probe::new(processes.clone(), args.metrics_url.clone(), http.clone());
-    let target = Arc::new(Target {
-        http,
-        base: args.base.trim_end_matches('/').to_owned(),
-        bearer: format!("Bearer {}", args.token),
-    });
+    let bases: Vec<String> =
+        args.base.iter().map(|b| b.trim().trim_end_matches('/').to_owned()).filter(|b| !b.is_empty()).collect();
+    anyhow::ensure!(!bases.is_empty(), "--base: no URL given");
+    let target = Arc::new(Target { http, bases, sent: AtomicUsize::new(0), bearer: format!("Bearer {}", args.token) });
     let caps = capabilities(&target).await;
     let run_tag = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or_default().to_string();
 
@@ -135,11 +148,19 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
 
     let mut rss = serde_json::Map::new();
     for (name, pid) in processes {
-        rss.insert(name, memory_of(pid));
+        // Replicas of one name: `scim-edge`, `scim-edge#2`, ...
+        let mut key = name.clone();
+        for n in 2.. {
+            if !rss.contains_key(&key) {
+                break;
+            }
+            key = format!("{name}#{n}");
+        }
+        rss.insert(key, memory_of(pid));
     }
     let out = json!({
         "label": args.label,
-        "base": args.base,
+        "base": target.bases.join(","),
         "concurrency": concurrency,
         "seconds": args.seconds,
         "warmup": args.warmup,
@@ -182,7 +203,7 @@ fn merge(mut a: Value, b: Value) -> Value {
 async fn capabilities(target: &Target) -> Capabilities {
     let all = Capabilities { patch: true, filter: true, cursor: true };
     let resp =
-        target.http.get(format!("{}/ServiceProviderConfig", target.base)).header("Authorization", &target.bearer);
+        target.http.get(format!("{}/ServiceProviderConfig", target.bases[0])).header("Authorization", &target.bearer);
     let doc: Value = match resp.send().await {
         Ok(r) if r.status().is_success() => r.json().await.unwrap_or(Value::Null),
         Ok(r) => {
@@ -273,7 +294,7 @@ async fn drive(
 async fn send(target: &Target, req: Req, worker: &mut Worker) -> Result<(), String> {
     let Req { method, path, body, check } = req;
     let mut builder =
-        target.http.request(method, format!("{}{path}", target.base)).header("Authorization", &target.bearer);
+        target.http.request(method, format!("{}{path}", target.next_base())).header("Authorization", &target.bearer);
     if let Some(b) = body {
         builder = builder.header("Content-Type", "application/scim+json").body(b.to_string());
     }
@@ -328,4 +349,24 @@ fn memory_of(pid: u32) -> Value {
         status.lines().find_map(|l| l.strip_prefix(name)?.trim().strip_suffix("kB")?.trim().parse().ok())
     };
     json!({"pid": pid, "vm_hwm_kib": field("VmHWM:"), "vm_rss_kib": field("VmRSS:")})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn several_bases_take_the_requests_in_turn() {
+        let target = Target {
+            http: reqwest::Client::new(),
+            bases: vec!["http://a/scim/v2".into(), "http://b/scim/v2".into()],
+            sent: AtomicUsize::new(0),
+            bearer: String::new(),
+        };
+        let seen: Vec<&str> = (0..5).map(|_| target.next_base()).collect();
+        assert_eq!(
+            seen,
+            ["http://a/scim/v2", "http://b/scim/v2", "http://a/scim/v2", "http://b/scim/v2", "http://a/scim/v2"]
+        );
+    }
 }

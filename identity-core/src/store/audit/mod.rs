@@ -113,10 +113,19 @@ pub async fn wrote_all(
     record_all(txn, &events).await
 }
 
+/// Most time a failure's event may add to the failed call's answer.
+const FAILURE_RECORD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Records the failure of the call in progress when it is a write by an
 /// authenticated caller: `outcome` is the gRPC code name. Its own short
 /// statement, best effort (a failure to record is logged, not returned).
+/// Not when the database is unreachable or the caller is being throttled
+/// (UNAVAILABLE, RESOURCE_EXHAUSTED): the INSERT would fail, or add load
+/// exactly when there is too much.
 pub async fn record_failure(outcome: &str) {
+    if matches!(outcome, "UNAVAILABLE" | "RESOURCE_EXHAUSTED") {
+        return;
+    }
     let Some(failed) = call::failed() else { return };
     if !is_write(&failed.caller.operation) {
         return;
@@ -134,9 +143,17 @@ pub async fn record_failure(outcome: &str) {
         outcome,
         request_id: &failed.caller.request_id,
     };
-    let _writer = failed.store.writer().await;
-    if let Err(e) = record(failed.store.conn(), &event).await {
-        tracing::warn!(error = %e, operation = %event.operation, "cannot record a failed write in the audit trail");
+    let written = tokio::time::timeout(FAILURE_RECORD_TIMEOUT, async {
+        let _writer = failed.store.writer().await;
+        record(failed.store.conn(), &event).await
+    })
+    .await;
+    match written {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, operation = %event.operation, "cannot record a failed write in the audit trail");
+        }
+        Err(_) => tracing::warn!(operation = %event.operation, "recording a failed write in the audit trail timed out"),
     }
 }
 
@@ -150,13 +167,17 @@ pub fn is_write(operation: &str) -> bool {
         && method != "WhoAmI"
 }
 
-/// The resource type a service's writes are about, for a failure that
-/// named none.
+/// The resource type a method writes, for a failure that named none.
 fn service_resource(operation: &str) -> &'static str {
-    match operation.split_once('/').map(|(s, _)| s) {
-        Some("identity.v1.UserService") => "User",
-        Some("identity.v1.GroupService") => "Group",
-        Some("identity.v1.SchemaService") => "Schema",
+    let Some((service, method)) = operation.split_once('/') else { return "" };
+    match service {
+        "identity.v1.UserService" => "User",
+        "identity.v1.GroupService" => "Group",
+        "identity.v1.SchemaService" => "Schema",
+        "identity.v1.AdminService" if method.ends_with("ServiceAccount") => "ServiceAccount",
+        "identity.v1.AdminService" if method.ends_with("Token") => "Token",
+        "identity.v1.AdminService" if method.ends_with("Schema") => "Schema",
+        "identity.v1.AdminService" => "Tenant",
         _ => "",
     }
 }
@@ -317,6 +338,16 @@ mod tests {
         assert!(!is_write("identity.v1.AdminService/ListAuditEvents"));
         assert!(!is_write("identity.v1.TenantService/WhoAmI"));
         assert!(!is_write("grpc.health.v1.Health/Check"));
+    }
+
+    #[test]
+    fn a_failure_naming_no_resource_gets_its_method_s_type() {
+        assert_eq!(service_resource("identity.v1.UserService/ReplaceUser"), "User");
+        assert_eq!(service_resource("identity.v1.GroupService/CreateMembership"), "Group");
+        assert_eq!(service_resource("identity.v1.AdminService/RevokeServiceAccount"), "ServiceAccount");
+        assert_eq!(service_resource("identity.v1.AdminService/IssueToken"), "Token");
+        assert_eq!(service_resource("identity.v1.AdminService/DeleteSchema"), "Schema");
+        assert_eq!(service_resource("identity.v1.AdminService/SetTenantLimits"), "Tenant");
     }
 
     #[test]

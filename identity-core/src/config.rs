@@ -85,4 +85,8 @@ pub struct ServeConfig {
     /// --database-url node is down; repeatable, tried in order.
     #[arg(long = "database-fallback-url", env = "IDENTITY_DATABASE_FALLBACK_URLS", value_delimiter = ',')]
     pub database_fallback_urls: Vec<String>,
+    /// Days of audit events kept; older ones are deleted hourly, in bounded
+    /// batches (0: keep forever).
+    #[arg(long, env = "IDENTITY_AUDIT_RETENTION_DAYS", default_value_t = crate::admin::audit::DEFAULT_RETENTION_DAYS)]
+    pub audit_retention_days: u32,
 }

@@ -1,4 +1,5 @@
-//! The `identity-core` binary: `serve`, `migrate`, `tenant …`, `schema …`;
+//! The `identity-core` binary: `serve`, `migrate`, `tenant …`, `schema …`,
+//! `audit …`;
 //! configuration in [`identity_core::config`].
 
 use std::future::Future;
@@ -7,9 +8,12 @@ use std::path::Path;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use identity_core::Store;
+use identity_core::admin::audit as admin_audit;
+use identity_core::auth::{CredentialKind, Principal, Scope};
 use identity_core::config::{DbConfig, ServeConfig};
 use identity_core::schema_file;
-use identity_core::store::{self, schemas, tenants};
+use identity_core::store::audit::{self, Call};
+use identity_core::store::{self, Page, schemas, tenants};
 use proto::v1::ResourceType;
 use telemetry::LogFormat;
 use tokio::net::TcpListener;
@@ -45,6 +49,31 @@ enum Command {
     Schema {
         #[command(subcommand)]
         command: SchemaCommand,
+    },
+    /// The audit trail: who changed what.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum AuditCommand {
+    /// Prints a tenant's audit events, newest first, one JSON object per line.
+    List {
+        /// The tenant's name (or id).
+        #[arg(long)]
+        tenant: String,
+        /// Only events at or after T: an RFC 3339 time (2026-12-01T09:00:00Z)
+        /// or an age before now (30m, 1h, 7d).
+        #[arg(long, value_name = "T")]
+        since: Option<String>,
+    },
+    /// Deletes the events (of every tenant) older than an age; prints how many went.
+    Purge {
+        /// An age: 90d, 12h, 2w.
+        #[arg(long, value_name = "AGE")]
+        older_than: String,
     },
 }
 
@@ -110,8 +139,11 @@ async fn main() -> anyhow::Result<()> {
                 });
             }
             tracing::info!(addr = %listener.local_addr()?, "identity-core listening");
+            let retention = tokio::spawn(admin_audit::retain(store.clone(), serve.audit_retention_days));
             let options = identity_core::ServeOptions { reflection: serve.reflection };
-            identity_core::run_with(listener, store, options, shutdown).await?;
+            let served = identity_core::run_with(listener, store, options, shutdown).await;
+            retention.abort();
+            served?;
             tracing::info!("identity-core stopped");
         }
         Command::Migrate => {
@@ -121,7 +153,9 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Tenant { command: TenantCommand::Create { name } } => {
             let store = open(db, false).await?;
-            let (tenant, token) = tenants::create(&store, &name).await?;
+            let (tenant, token) =
+                audit::scope(Call::cli("identity.v1.AdminService/CreateTenant"), tenants::create(&store, &name))
+                    .await?;
             println!("tenant {} created with id {}", tenant.name, tenant.id);
             println!("bearer token (shown once; send it as 'Authorization: Bearer <token>'):");
             println!("{token}");
@@ -142,7 +176,9 @@ async fn main() -> anyhow::Result<()> {
             let schema = schema_file::parse(&json, rt).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
             let store = open(db, false).await?;
             let t = tenants::find_by_name(&store, &tenant).await?;
-            let s = schemas::create(&store, &t.id, schema).await?;
+            let s =
+                audit::scope(Call::cli("identity.v1.AdminService/AddSchema"), schemas::create(&store, &t.id, schema))
+                    .await?;
             println!("schema {} ({} attributes) added to tenant {}", s.id, s.attributes.len(), t.name);
         }
         Command::Schema { command: SchemaCommand::List { tenant } } => {
@@ -158,6 +194,29 @@ async fn main() -> anyhow::Result<()> {
                 );
             }
         }
+        Command::Audit { command: AuditCommand::List { tenant, since } } => {
+            let since_us = since.as_deref().map(admin_audit::parse_since).transpose()?;
+            let store = open(db, false).await?;
+            let listing = admin_audit::Listing { tenant, since_us, ..Default::default() };
+            let mut token = String::new();
+            loop {
+                let page = Page::parse(0, &token, 0, false)?;
+                let listed = admin_audit::list(&store, &cli_principal(), listing.clone(), &page).await?;
+                for e in &listed.items {
+                    println!("{}", admin_audit::to_json(e));
+                }
+                if listed.next_token.is_empty() {
+                    break;
+                }
+                token = listed.next_token;
+            }
+        }
+        Command::Audit { command: AuditCommand::Purge { older_than } } => {
+            let age = admin_audit::parse_age(&older_than)?;
+            let store = open(db, false).await?;
+            let n = admin_audit::purge(&store, &cli_principal(), age).await?;
+            println!("{n} audit events older than {older_than} deleted");
+        }
         Command::Tenant { command: TenantCommand::List } => {
             let store = open(db, false).await?;
             for t in tenants::list(&store).await? {
@@ -166,6 +225,18 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The CLI as the audit trail and the admin functions know it: `cli`, with
+/// admin scope, bound to no tenant.
+fn cli_principal() -> Principal {
+    Principal {
+        tenant: None,
+        credential_id: "cli".to_owned(),
+        kind: CredentialKind::ServiceAccount,
+        scope: Scope::Admin,
+        bound: false,
+    }
 }
 
 /// Connects. SQLite (one process owns the file) and `--migrate` apply

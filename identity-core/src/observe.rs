@@ -1,7 +1,9 @@
 //! A tower layer around every gRPC call: a span (carrying the caller's W3C
 //! `traceparent` trace id and `x-request-id`, so every log line of the call
 //! names them), one log line at `info` per call (method, code, latency),
-//! and the call's metrics.
+//! the call's metrics, and the audit trail's call context (the operation
+//! and request id; a failed write is recorded here, see
+//! [`crate::store::audit`]).
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -13,6 +15,7 @@ use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::metrics::metrics;
+use crate::store::audit;
 
 /// Adds [`Observed`] around a service.
 #[derive(Clone, Copy, Debug, Default)]
@@ -37,6 +40,9 @@ impl<S, B, RB> Service<Request<B>> for Observed<S>
 where
     S: Service<Request<B>, Response = Response<RB>>,
     S::Future: Send + 'static,
+    // Held while a failed write is recorded.
+    S::Error: Send,
+    RB: Send,
 {
     type Response = S::Response;
     type Error = S::Error;
@@ -57,8 +63,11 @@ where
         // Parented on the caller's span when OTLP export is on (a no-op otherwise).
         let _ = span.set_parent(telemetry::extract(req.headers()));
         let start = Instant::now();
+        let context =
+            audit::Call::new(path.trim_start_matches('/'), header(req.headers(), "x-request-id").unwrap_or_default());
         let call = self.inner.call(req);
-        Box::pin(
+        Box::pin(audit::scope(
+            context,
             async move {
                 let (res, statements) = crate::store::counted(call).await;
                 let code = match &res {
@@ -73,10 +82,13 @@ where
                 let elapsed = start.elapsed();
                 metrics().grpc_call(&path, code, elapsed, statements);
                 tracing::info!(code = ?code, latency_ms = elapsed.as_secs_f64() * 1000.0, statements, "grpc call");
+                if code != tonic::Code::Ok {
+                    audit::record_failure(audit::outcome(code)).await;
+                }
                 res
             }
             .instrument(span),
-        )
+        ))
     }
 }
 

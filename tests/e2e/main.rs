@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod adversarial;
+mod audit;
 mod auth;
 mod bulk;
 mod client;

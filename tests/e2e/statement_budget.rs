@@ -67,21 +67,26 @@ e2e!(lookups_and_reads_stay_within_two_statements, |app| {
     );
 });
 
-e2e!(writes_stay_within_five_statements, |app| {
-    let created = within!(app, 5, "POST /Users", app.post("/Users", okta_enterprise_user("bob@x.com")));
+/// A write's budget: BEGIN, its statements, COMMIT, plus one INSERT of its
+/// audit event (the trail is written in the write's own transaction; see
+/// identity-core's store::audit). Five before the audit trail.
+const WRITE_BUDGET: u64 = 5 + 1;
+
+e2e!(writes_stay_within_five_statements_and_their_audit_event, |app| {
+    let created = within!(app, WRITE_BUDGET, "POST /Users", app.post("/Users", okta_enterprise_user("bob@x.com")));
     assert_eq!(created.status, StatusCode::CREATED);
     let bob = created.body["id"].as_str().unwrap().to_owned();
     assert_eq!(created.body[ENTERPRISE]["department"], "Sales");
 
     let deactivate = json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "value": {"active": false}}]});
-    let patched = within!(app, 5, "PATCH active", app.patch(&format!("/Users/{bob}"), deactivate));
+    let patched = within!(app, WRITE_BUDGET, "PATCH active", app.patch(&format!("/Users/{bob}"), deactivate));
     assert_eq!(patched.body["active"], false);
     assert_eq!(patched.body["emails"][0]["value"], "bob@x.com", "the rest of the user is untouched");
     let title = json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "title", "value": "CTO"}]});
-    let patched = within!(app, 5, "PATCH title", app.patch(&format!("/Users/{bob}"), title));
+    let patched = within!(app, WRITE_BUDGET, "PATCH title", app.patch(&format!("/Users/{bob}"), title));
     assert_eq!(patched.body["title"], "CTO");
     let dept = json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": format!("{ENTERPRISE}:department"), "value": "Ops"}]});
-    let patched = within!(app, 5, "PATCH department", app.patch(&format!("/Users/{bob}"), dept));
+    let patched = within!(app, WRITE_BUDGET, "PATCH department", app.patch(&format!("/Users/{bob}"), dept));
     assert_eq!(patched.body[ENTERPRISE]["department"], "Ops");
     assert_eq!(patched.body[ENTERPRISE]["employeeNumber"], "42");
 
@@ -89,9 +94,9 @@ e2e!(writes_stay_within_five_statements, |app| {
     let gid = app.create_group("Eng").await;
     let add =
         json!({"schemas": [PATCH_OP], "Operations": [{"op": "add", "path": "members", "value": [{"value": ann}]}]});
-    within!(app, 5, "PATCH /Groups add a member", app.patch(&format!("/Groups/{gid}"), add));
+    within!(app, WRITE_BUDGET, "PATCH /Groups add a member", app.patch(&format!("/Groups/{gid}"), add));
     let remove = json!({"schemas": [PATCH_OP], "Operations": [{"op": "remove", "path": format!("members[value eq \"{ann}\"]")}]});
-    within!(app, 5, "PATCH /Groups remove a member", app.patch(&format!("/Groups/{gid}"), remove));
+    within!(app, WRITE_BUDGET, "PATCH /Groups remove a member", app.patch(&format!("/Groups/{gid}"), remove));
 });
 
 e2e!(a_patch_on_one_email_rewrites_only_the_emails, |app| {

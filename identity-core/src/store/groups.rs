@@ -12,7 +12,7 @@ use super::filter::Resource;
 use super::members::{self, of_group as members_of};
 use super::paging::{self, ListRequest, Listed, Page};
 use super::scoped::Scoped;
-use super::{Store, counters, in_tx, large_changes, schemas, time};
+use super::{Store, audit, counters, in_tx, large_changes, schemas, time};
 use crate::domain::{MemberRef, ResourceId, TenantId, ValidGroup, check_version, version_string};
 use crate::error::{Error, Result};
 
@@ -67,6 +67,7 @@ pub async fn create(
     in_tx(store, |txn| {
         let (tenant, id, group, members) = (tenant.clone(), id.clone(), group.clone(), members.clone());
         Box::pin(async move {
+            audit::wrote(txn, &tenant, KIND, id.as_str()).await?;
             let mut row = groups::Model {
                 tenant_id: tenant.as_str().to_owned(),
                 id: id.as_str().to_owned(),
@@ -147,6 +148,7 @@ pub async fn update(
     in_tx(store, |txn| {
         let (tenant, id, fields, changes) = (tenant.clone(), id.clone(), fields.clone(), changes.clone());
         Box::pin(async move {
+            audit::wrote(txn, &tenant, KIND, id.as_str()).await?;
             let (mut row, mut ext) = read(txn, &tenant, &id, true).await?;
             check_version(expected, row.version)?;
             let now = time::now_us();
@@ -211,6 +213,7 @@ pub async fn delete(store: &Store, tenant: &TenantId, id: &ResourceId, expected:
     in_tx(store, |txn| {
         let (tenant, id) = (tenant.clone(), id.clone());
         Box::pin(async move {
+            audit::wrote(txn, &tenant, KIND, id.as_str()).await?;
             if expected.is_some() {
                 let (row, _) = read(txn, &tenant, &id, true).await?;
                 check_version(expected, row.version)?;

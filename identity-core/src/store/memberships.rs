@@ -11,7 +11,7 @@ use super::entities::{group_members, groups};
 use super::members::{self, rows, select};
 use super::paging::{self, Listed, Page, Position};
 use super::scoped::Scoped;
-use super::{Store, in_tx, time};
+use super::{Store, audit, in_tx, time};
 use crate::domain::{MemberKind, MemberRef, ResourceId, TenantId};
 use crate::error::{Error, Result};
 
@@ -28,6 +28,7 @@ pub async fn create(store: &Store, tenant: &TenantId, group: &ResourceId, member
     in_tx(store, |txn| {
         let (tenant, group, member) = (tenant.clone(), group.clone(), member.clone());
         Box::pin(async move {
+            audit::wrote(txn, &tenant, "Group", group.as_str()).await?;
             let bumped = bump(txn, &tenant, &group).await?;
             if bumped == 0 {
                 return Err(Error::invalid("group.value", format!("group {} does not exist", group.as_str())));
@@ -136,6 +137,7 @@ pub async fn delete(store: &Store, tenant: &TenantId, group: &ResourceId, member
     in_tx(store, |txn| {
         let (tenant, group, member) = (tenant.clone(), group.clone(), member.clone());
         Box::pin(async move {
+            audit::wrote(txn, &tenant, "Group", group.as_str()).await?;
             let deleted = group_members::Entity::delete_in(&tenant)
                 .filter(group_members::Column::GroupId.eq(group.as_str()))
                 .filter(group_members::Column::MemberId.eq(member.as_str()))

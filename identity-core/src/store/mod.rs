@@ -2,6 +2,7 @@
 //! tenant-scoped (see [`scoped`]), every mutation runs in one transaction
 //! that is retried whole on a deadlock or a Galera certification failure.
 
+pub mod audit;
 mod auth_cache;
 mod cluster;
 mod counters;

@@ -17,7 +17,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, Qu
 
 use super::entities::{custom_values, tenant_schemas};
 use super::scoped::Scoped;
-use super::{Store, time};
+use super::{Store, audit, in_tx, time};
 use crate::domain::TenantId;
 use crate::error::{Error, Result};
 
@@ -38,23 +38,28 @@ fn resource_name(rt: ResourceType) -> &'static str {
     }
 }
 
-/// Declares `schema` for `tenant`.
+/// Declares `schema` for `tenant` (in a transaction with its audit event).
 pub async fn create(store: &Store, tenant: &TenantId, schema: Schema) -> Result<Schema> {
     let schema = validate_definition(schema)?;
     let rt = ResourceType::try_from(schema.resource_type).unwrap_or(ResourceType::Unspecified);
-    tenant_schemas::Entity::insert(tenant_schemas::ActiveModel {
+    let row = tenant_schemas::ActiveModel {
         tenant_id: Set(tenant.as_str().to_owned()),
         urn: Set(schema.id.clone()),
         resource_type: Set(resource_name(rt).to_owned()),
         definition: Set(schema.encode_to_vec()),
         created_us: Set(time::now_us()),
+    };
+    in_tx(store, |txn| {
+        let (tenant, row, urn) = (tenant.clone(), row.clone(), schema.id.clone());
+        Box::pin(async move {
+            audit::wrote(txn, &tenant, "Schema", &urn).await?;
+            tenant_schemas::Entity::insert(row).exec_without_returning(txn).await.map_err(|e| match e.sql_err() {
+                Some(SqlErr::UniqueConstraintViolation(_)) => Error::Uniqueness { field: "schema id" },
+                _ => Error::Database(e),
+            })
+        })
     })
-    .exec_without_returning(store.conn())
-    .await
-    .map_err(|e| match e.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => Error::Uniqueness { field: "schema id" },
-        _ => Error::Database(e),
-    })?;
+    .await?;
     Ok(schema)
 }
 

@@ -6,7 +6,7 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, SqlErr};
 use sha2::{Digest, Sha256};
 
 use super::entities::{api_tokens, tenants};
-use super::{Store, in_tx, time};
+use super::{Store, audit, in_tx, time};
 use crate::domain::{ResourceId, TenantId};
 use crate::error::{Error, Result};
 
@@ -72,6 +72,7 @@ pub async fn create(store: &Store, name: &str) -> Result<(Tenant, String)> {
     in_tx(store, |txn| {
         let (id, name, hash) = (id.clone(), name.clone(), hash.clone());
         Box::pin(async move {
+            audit::wrote(txn, &TenantId::from_db(id.as_str().to_owned()), "Tenant", id.as_str()).await?;
             tenants::Entity::insert(tenants::ActiveModel {
                 id: Set(id.as_str().to_owned()),
                 name: Set(name),
@@ -150,6 +151,16 @@ pub async fn set_mode(store: &Store, name: &str, mode: Mode) -> Result<Tenant> {
 pub async fn find_by_name(store: &Store, name: &str) -> Result<Tenant> {
     let row = tenants::Entity::find().filter(tenants::Column::Name.eq(name)).one(store.conn()).await?;
     row.map(Tenant::from).ok_or_else(|| Error::NotFound { kind: "Tenant", id: name.to_owned() })
+}
+
+/// The tenant whose id or name is `id_or_name` (AdminService requests
+/// name a tenant either way).
+pub async fn find(store: &Store, id_or_name: &str) -> Result<Tenant> {
+    let row = tenants::Entity::find()
+        .filter(tenants::Column::Id.eq(id_or_name).or(tenants::Column::Name.eq(id_or_name)))
+        .one(store.conn())
+        .await?;
+    row.map(Tenant::from).ok_or_else(|| Error::NotFound { kind: "Tenant", id: id_or_name.to_owned() })
 }
 
 /// Every tenant, by name.

@@ -2,6 +2,7 @@
 //! outside `store` sees a row.
 
 pub mod api_tokens;
+pub mod audit_events;
 pub mod custom_values;
 pub mod group_members;
 pub mod groups;

@@ -18,7 +18,7 @@ use super::entities::{user_values, users};
 use super::filter::Resource;
 use super::paging::{self, ListRequest, Listed};
 use super::scoped::Scoped;
-use super::{Store, counters, in_tx, schemas, time};
+use super::{Store, audit, counters, in_tx, schemas, time};
 use crate::domain::{ResourceId, TenantId, ValidUser, check_version};
 use crate::error::{Error, Result};
 
@@ -31,6 +31,7 @@ pub async fn create(store: &Store, tenant: &TenantId, user: ValidUser) -> Result
     in_tx(store, |txn| {
         let (tenant, id, user) = (tenant.clone(), id.clone(), user.clone());
         Box::pin(async move {
+            audit::wrote(txn, &tenant, KIND, id.as_str()).await?;
             let row = rows::user_row(tenant.as_str(), id.as_str(), &user, 1, now, now);
             users::Entity::insert(row.clone()).exec_without_returning(txn).await.map_err(unique_user_name)?;
             let values = insert_values(txn, tenant.as_str(), id.as_str(), &user).await?;
@@ -66,6 +67,7 @@ pub async fn import(store: &Store, tenant: &TenantId, users: Vec<ValidUser>) -> 
     in_tx(store, |txn| {
         let (tenant, ids, users) = (tenant.clone(), ids.clone(), users.clone());
         Box::pin(async move {
+            audit::wrote_all(txn, &tenant, KIND, &ids.iter().map(ResourceId::as_str).collect::<Vec<_>>()).await?;
             let needs_custom = users.iter().any(|u| u.get().extensions.as_ref().is_some_and(|e| !e.fields.is_empty()));
             let custom = if needs_custom {
                 schemas::Custom::load(txn, &tenant, ResourceType::User).await?
@@ -132,6 +134,7 @@ async fn rewrite(
     in_tx(store, |txn| {
         let (tenant, id, user) = (tenant.clone(), id.clone(), user.clone());
         Box::pin(async move {
+            audit::wrote(txn, &tenant, KIND, id.as_str()).await?;
             let row = lock(txn, &tenant, &id).await?;
             check_version(expected, row.version)?;
             let (version, created) = (row.version, row.created_us);
@@ -156,6 +159,7 @@ pub async fn delete(store: &Store, tenant: &TenantId, id: &ResourceId, expected:
     in_tx(store, |txn| {
         let (tenant, id) = (tenant.clone(), id.clone());
         Box::pin(async move {
+            audit::wrote(txn, &tenant, KIND, id.as_str()).await?;
             if expected.is_some() {
                 let row = lock(txn, &tenant, &id).await?;
                 check_version(expected, row.version)?;

@@ -2,17 +2,17 @@
 //! SCIM PATCH): the row is locked, the named fields are merged into it, and
 //! only what they name is written: the `users` row, the `user_values` rows
 //! of the multi-valued attributes named, the `custom_values` rows of the
-//! extension attributes named. Deactivating a user is five statements
-//! (BEGIN, lock, UPDATE, the read of the answer, COMMIT), whatever the user
-//! holds.
+//! extension attributes named. Deactivating a user is six statements
+//! (BEGIN, the audit event, lock, UPDATE, the read of the answer, COMMIT),
+//! whatever the user holds.
 
 use proto::v1::{Name, ResourceType, User};
 use sea_orm::{ColumnTrait, QueryFilter, TryIntoModel};
 
 use super::super::entities::user_values;
 use super::super::scoped::Scoped;
-use super::super::{Store, in_tx, schemas, time};
-use super::{assemble, lock, rows, write_row};
+use super::super::{Store, audit, in_tx, schemas, time};
+use super::{KIND, assemble, lock, rows, write_row};
 use crate::domain::{ResourceId, TenantId, ValidUser, check_version};
 use crate::error::{Error, Result};
 
@@ -100,6 +100,7 @@ pub async fn update(
     in_tx(store, |txn| {
         let (tenant, id, mask, from) = (tenant.clone(), id.clone(), mask.clone(), from.clone());
         Box::pin(async move {
+            audit::wrote(txn, &tenant, KIND, id.as_str()).await?;
             let row = lock(txn, &tenant, &id).await?;
             check_version(expected, row.version)?;
             let (version, created) = (row.version, row.created_us);

@@ -7,6 +7,8 @@ use std::path::Path;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use identity_core::Store;
+use identity_core::admin::oauth;
+use identity_core::auth::Principal;
 use identity_core::config::{DbConfig, ServeConfig};
 use identity_core::schema_file;
 use identity_core::store::{self, schemas, tenants};
@@ -86,6 +88,28 @@ enum TenantCommand {
     },
     /// Lists tenants: name, id, mode.
     List,
+    /// Accepts OAuth 2.0 JWT access tokens (RFC 9068) from an issuer for the
+    /// tenant (Okta OIN and Entra gallery apps), besides its bearer tokens;
+    /// or, with --disable, stops accepting them.
+    SetOauth {
+        /// The tenant's name (or id).
+        name: String,
+        /// The `iss` the tokens carry, e.g. https://acme.okta.com/oauth2/default.
+        #[arg(long, required_unless_present = "disable")]
+        issuer: Option<String>,
+        /// The `aud` the tokens must carry.
+        #[arg(long, required_unless_present = "disable")]
+        audience: Option<String>,
+        /// Where the issuer publishes its JWKS (fetched again on an unknown `kid`).
+        #[arg(long, required_unless_present_any = ["disable", "jwks_file"], conflicts_with = "jwks_file")]
+        jwks_url: Option<String>,
+        /// A JWKS document (RFC 7517), for keys configured by hand.
+        #[arg(long)]
+        jwks_file: Option<std::path::PathBuf>,
+        /// Stop accepting OAuth access tokens for the tenant.
+        #[arg(long, conflicts_with_all = ["issuer", "audience", "jwks_url", "jwks_file"])]
+        disable: bool,
+    },
 }
 
 #[tokio::main]
@@ -131,6 +155,29 @@ async fn main() -> anyhow::Result<()> {
             let store = open(db, false).await?;
             let tenant = tenants::set_mode(&store, &name, mode).await?;
             println!("tenant {} is now {}", tenant.name, tenant.mode.as_str());
+        }
+        Command::Tenant {
+            command: TenantCommand::SetOauth { name, issuer, audience, jwks_url, jwks_file, disable },
+        } => {
+            let jwks_json = match &jwks_file {
+                Some(f) => std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?,
+                None => String::new(),
+            };
+            let change = oauth::OauthChange {
+                issuer: if disable { String::new() } else { issuer.unwrap_or_default() },
+                audience: audience.unwrap_or_default(),
+                jwks_url: jwks_url.unwrap_or_default(),
+                jwks_json,
+            };
+            let store = open(db, false).await?;
+            let (tenant, config) = oauth::set_tenant_oauth(&store, &Principal::cli(), &name, &change).await?;
+            match config {
+                Some(c) => println!(
+                    "tenant {} accepts OAuth 2.0 access tokens from issuer {} for audience {}",
+                    tenant.name, c.issuer, c.audience
+                ),
+                None => println!("tenant {} accepts no OAuth 2.0 access tokens", tenant.name),
+            }
         }
         Command::Schema { command: SchemaCommand::Add { tenant, resource_type, file } } => {
             let rt = match resource_type.to_ascii_lowercase().as_str() {

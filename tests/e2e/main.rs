@@ -15,6 +15,7 @@ mod groups;
 mod grpc;
 mod interop;
 mod member_counts;
+mod oauth;
 mod query;
 mod query_paging;
 mod statement_budget;

@@ -322,3 +322,27 @@ e2e!(grpc_calls_take_the_access_token_and_admin_calls_need_admin_scope, |app| {
     }
     assert_eq!(list_users(&app, &jwt).await.status, StatusCode::OK, "the refused call changed nothing");
 });
+
+e2e!(an_access_token_costs_no_more_statements_than_a_bearer_token, |app| {
+    let key = TestKey::ec("k1");
+    let idp = Issuer::start(&[&key]).await;
+    trust(&app, "acme", &idp, AUDIENCE).await;
+    let jwt = format!("Bearer {}", key.sign(&idp.claims()));
+    let token = format!("Bearer {}", app.token);
+    let id = app.create_user("steady@acme.com").await;
+    let path = format!("/Users/{id}");
+    // Steady state: each credential was seen a moment ago (issuer, keys and
+    // token lookups all cached).
+    let cost = |auth: String| {
+        let (app, path) = (&app, path.clone());
+        async move {
+            assert_eq!(app.call_as(Some(&auth), Method::GET, &path, None).await.status, StatusCode::OK);
+            let before = app.store.statements();
+            assert_eq!(app.call_as(Some(&auth), Method::GET, &path, None).await.status, StatusCode::OK);
+            app.store.statements() - before
+        }
+    };
+    let (by_token, by_jwt) = (cost(token).await, cost(jwt).await);
+    assert!(by_jwt <= by_token, "a JWT costs {by_jwt} statements, a bearer token {by_token}");
+    assert_eq!(idp.fetches(), 1);
+});

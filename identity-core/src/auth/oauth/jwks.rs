@@ -270,4 +270,60 @@ mod tests {
         e.attempted = Instant::now().checked_sub(MIN_REFRESH);
         assert!(e.settled(Some("new")).is_none(), "an unknown kid after the pause: fetch");
     }
+
+    /// Serves one raw HTTP answer per connection on loopback; gives the URL.
+    async fn serve(answer: Option<Vec<u8>>) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}/keys", listener.local_addr().expect("addr"));
+        tokio::spawn(async move {
+            while let Ok((mut conn, _)) = listener.accept().await {
+                let answer = answer.clone();
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 4096];
+                    let _ = conn.read(&mut buf).await;
+                    match answer {
+                        Some(a) => {
+                            let _ = conn.write_all(&a).await;
+                        }
+                        // Never answers (held open until the test ends).
+                        None => tokio::time::sleep(Duration::from_secs(60)).await,
+                    }
+                });
+            }
+        });
+        url
+    }
+
+    fn http_answer(status: &str, body: &[u8]) -> Vec<u8> {
+        let mut a = format!(
+            "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        a.extend_from_slice(body);
+        a
+    }
+
+    #[tokio::test]
+    async fn a_fetch_reads_a_jwks_and_refuses_errors_oversized_bodies_and_silence() {
+        let good = format!(r#"{{"keys":[{EC}]}}"#);
+        let url = serve(Some(http_answer("200 OK", good.as_bytes()))).await;
+        assert!(fetch(&url).await.is_ok_and(|k| k.has_kid("ec1")));
+
+        let url = serve(Some(http_answer("404 Not Found", b"{}"))).await;
+        assert!(fetch(&url).await.is_err_and(|e| e.contains("404")));
+
+        let mut huge = good.clone().into_bytes();
+        huge.truncate(huge.len() - 1);
+        huge.extend(std::iter::repeat_n(b' ', MAX_BYTES));
+        huge.push(b'}');
+        let url = serve(Some(http_answer("200 OK", &huge))).await;
+        assert!(fetch(&url).await.is_err_and(|e| e.contains("at most")), "over the size cap");
+
+        let url = serve(None).await;
+        let started = Instant::now();
+        assert!(fetch(&url).await.is_err_and(|e| e.contains("no answer")));
+        assert!(started.elapsed() < FETCH_TIMEOUT + Duration::from_secs(2));
+    }
 }

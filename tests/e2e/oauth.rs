@@ -199,6 +199,8 @@ e2e!(okta_and_entra_access_tokens_work_and_bad_ones_get_a_scim_401, |app| {
         ("expired", rsa.sign(&with(claims.clone(), json!({"exp": now() - 300})))),
         ("not yet valid", rsa.sign(&with(claims.clone(), json!({"nbf": now() + 300})))),
         ("no exp", rsa.sign(&with(claims.clone(), json!({"exp": null})))),
+        ("exp a string", rsa.sign(&with(claims.clone(), json!({"exp": "never"})))),
+        ("nbf a string", rsa.sign(&with(claims.clone(), json!({"nbf": (now() + 3600).to_string()})))),
         ("wrong iss", rsa.sign(&with(claims.clone(), json!({"iss": "https://evil.example.com"})))),
         ("wrong aud", rsa.sign(&with(claims.clone(), json!({"aud": "api://other"})))),
         ("no aud", rsa.sign(&with(claims.clone(), json!({"aud": null})))),

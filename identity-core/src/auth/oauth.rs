@@ -62,6 +62,12 @@ pub async fn authenticate(store: &Store, token: &str) -> Result<Principal> {
         .find_map(|k| jsonwebtoken::decode::<Value>(token, &k.key, &validation).ok())
         .ok_or(Error::Unauthenticated)?
         .claims;
+    // `exp` and `nbf` are NumericDates (RFC 7519 §2). jsonwebtoken 9 skips
+    // its time checks for a claim of another type (CVE-2026-25537, fixed in
+    // 10.3), so a string `exp` or `nbf` is refused here.
+    if !claims.get("exp").is_some_and(Value::is_number) || claims.get("nbf").is_some_and(|n| !n.is_number()) {
+        return Err(Error::Unauthenticated);
+    }
 
     // RFC 9068 §2.2: `sub` names the resource owner, or the client for a
     // client-credentials grant (Okta also sends `cid`, Entra `appid`).

@@ -9,7 +9,8 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use identity_core::Store;
 use identity_core::admin::audit as admin_audit;
-use identity_core::auth::{CredentialKind, Principal, Scope};
+use identity_core::admin::oauth;
+use identity_core::auth::Principal;
 use identity_core::config::{DbConfig, ServeConfig};
 use identity_core::schema_file;
 use identity_core::store::audit::{self, Call};
@@ -115,6 +116,28 @@ enum TenantCommand {
     },
     /// Lists tenants: name, id, mode.
     List,
+    /// Accepts OAuth 2.0 JWT access tokens (RFC 9068) from an issuer for the
+    /// tenant (Okta OIN and Entra gallery apps), besides its bearer tokens;
+    /// or, with --disable, stops accepting them.
+    SetOauth {
+        /// The tenant's name (or id).
+        name: String,
+        /// The `iss` the tokens carry, e.g. https://acme.okta.com/oauth2/default.
+        #[arg(long, required_unless_present = "disable")]
+        issuer: Option<String>,
+        /// The `aud` the tokens must carry.
+        #[arg(long, required_unless_present = "disable")]
+        audience: Option<String>,
+        /// Where the issuer publishes its JWKS (fetched again on an unknown `kid`).
+        #[arg(long, required_unless_present_any = ["disable", "jwks_file"], conflicts_with = "jwks_file")]
+        jwks_url: Option<String>,
+        /// A JWKS document (RFC 7517), for keys configured by hand.
+        #[arg(long)]
+        jwks_file: Option<std::path::PathBuf>,
+        /// Stop accepting OAuth access tokens for the tenant.
+        #[arg(long, conflicts_with_all = ["issuer", "audience", "jwks_url", "jwks_file"])]
+        disable: bool,
+    },
 }
 
 #[tokio::main]
@@ -166,6 +189,29 @@ async fn main() -> anyhow::Result<()> {
             let tenant = tenants::set_mode(&store, &name, mode).await?;
             println!("tenant {} is now {}", tenant.name, tenant.mode.as_str());
         }
+        Command::Tenant {
+            command: TenantCommand::SetOauth { name, issuer, audience, jwks_url, jwks_file, disable },
+        } => {
+            let jwks_json = match &jwks_file {
+                Some(f) => std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?,
+                None => String::new(),
+            };
+            let change = oauth::OauthChange {
+                issuer: if disable { String::new() } else { issuer.unwrap_or_default() },
+                audience: audience.unwrap_or_default(),
+                jwks_url: jwks_url.unwrap_or_default(),
+                jwks_json,
+            };
+            let store = open(db, false).await?;
+            let (tenant, config) = oauth::set_tenant_oauth(&store, &Principal::cli(), &name, &change).await?;
+            match config {
+                Some(c) => println!(
+                    "tenant {} accepts OAuth 2.0 access tokens from issuer {} for audience {}",
+                    tenant.name, c.issuer, c.audience
+                ),
+                None => println!("tenant {} accepts no OAuth 2.0 access tokens", tenant.name),
+            }
+        }
         Command::Schema { command: SchemaCommand::Add { tenant, resource_type, file } } => {
             let rt = match resource_type.to_ascii_lowercase().as_str() {
                 "user" => ResourceType::User,
@@ -201,7 +247,7 @@ async fn main() -> anyhow::Result<()> {
             let mut token = String::new();
             loop {
                 let page = Page::parse(0, &token, 0, false)?;
-                let listed = admin_audit::list(&store, &cli_principal(), listing.clone(), &page).await?;
+                let listed = admin_audit::list(&store, &Principal::cli(), listing.clone(), &page).await?;
                 for e in &listed.items {
                     println!("{}", admin_audit::to_json(e));
                 }
@@ -214,7 +260,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Audit { command: AuditCommand::Purge { older_than } } => {
             let age = admin_audit::parse_age(&older_than)?;
             let store = open(db, false).await?;
-            let n = admin_audit::purge(&store, &cli_principal(), age).await?;
+            let n = admin_audit::purge(&store, &Principal::cli(), age).await?;
             println!("{n} audit events older than {older_than} deleted");
         }
         Command::Tenant { command: TenantCommand::List } => {
@@ -225,18 +271,6 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// The CLI as the audit trail and the admin functions know it: `cli`, with
-/// admin scope, bound to no tenant.
-fn cli_principal() -> Principal {
-    Principal {
-        tenant: None,
-        credential_id: "cli".to_owned(),
-        kind: CredentialKind::ServiceAccount,
-        scope: Scope::Admin,
-        bound: false,
-    }
 }
 
 /// Connects. SQLite (one process owns the file) and `--migrate` apply

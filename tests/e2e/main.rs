@@ -18,6 +18,7 @@ mod grpc;
 mod interop;
 mod large_changes;
 mod member_counts;
+mod oauth;
 mod query;
 mod query_paging;
 mod statement_budget;

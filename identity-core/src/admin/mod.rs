@@ -5,3 +5,4 @@
 //! the audit trail names who did it.
 
 pub mod audit;
+pub mod oauth;

@@ -67,6 +67,18 @@ impl Principal {
             Err(Error::PermissionDenied(format!("this credential's scope does not allow {scope:?} calls")))
         }
     }
+
+    /// The `identity-core` command line: an admin bound to no tenant, as the
+    /// audit trail names it ("cli").
+    pub fn cli() -> Self {
+        Self {
+            tenant: None,
+            credential_id: "cli".to_owned(),
+            kind: CredentialKind::ServiceAccount,
+            scope: Scope::Admin,
+            bound: false,
+        }
+    }
 }
 
 /// The caller behind the `authorization` metadata.

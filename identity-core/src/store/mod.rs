@@ -14,6 +14,7 @@ mod members;
 pub mod memberships;
 mod migrate;
 mod nesting;
+pub mod oauth;
 mod paging;
 pub mod request_ids;
 mod retry;
@@ -62,6 +63,8 @@ pub struct Store {
     auth: Arc<auth_cache::AuthCache>,
     /// Where recent index pages ended (see [`paging::Boundaries`]).
     boundaries: Arc<paging::Boundaries>,
+    /// OAuth issuer -> tenant, briefly (see [`oauth::IssuerCache`]).
+    oauth: Arc<oauth::IssuerCache>,
     /// Most matches a filtered index-paged list counts.
     max_counted: u64,
 }
@@ -88,6 +91,7 @@ impl Store {
             stats,
             auth: Arc::new(auth_cache::AuthCache::default()),
             boundaries: Arc::new(paging::Boundaries::default()),
+            oauth: Arc::new(oauth::IssuerCache::default()),
             max_counted: paging::MAX_COUNTED,
             cursor_key: Arc::new(OnceCell::new()),
             cursor_ttl: config.cursor_ttl(),
@@ -194,6 +198,10 @@ impl Store {
 
     pub(crate) fn auth_cache(&self) -> &auth_cache::AuthCache {
         &self.auth
+    }
+
+    pub(crate) fn oauth_cache(&self) -> &oauth::IssuerCache {
+        &self.oauth
     }
 
     pub(crate) fn conn(&self) -> &DatabaseConnection {

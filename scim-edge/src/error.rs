@@ -149,17 +149,22 @@ impl From<identity_client::Error> for ScimError {
             (Code::Aborted, _) => {
                 Self::new(StatusCode::CONFLICT, None, "the resource is being changed concurrently; retry")
             }
-            (Code::Unavailable, _) => {
-                tracing::warn!(error = %message, "identity-core unavailable");
-                let mut e = Self::new(StatusCode::SERVICE_UNAVAILABLE, None, "the service is temporarily unavailable");
-                // identity-core's RetryInfo, rounded up to whole seconds.
-                let wait = err.retry_delay().map_or(5, |d| d.as_secs() + u64::from(d.subsec_nanos() > 0));
-                e.retry_after = Some(u32::try_from(wait).unwrap_or(u32::MAX).max(1));
+            // RFC 6585 §4: over the tenant's rate or concurrency limit.
+            (Code::ResourceExhausted, _) => {
+                let mut e =
+                    Self::new(StatusCode::TOO_MANY_REQUESTS, None, "too many requests for this tenant; retry later");
+                e.retry_after = Some(retry_after_secs(err.retry_delay(), 1));
                 e
             }
-            (Code::DeadlineExceeded, _) => {
-                tracing::warn!(error = %message, "identity-core deadline exceeded");
-                Self::new(StatusCode::GATEWAY_TIMEOUT, None, "the request took too long")
+            // The core, its database or the way to it failed, or the call ran
+            // out of time: all pass, so the client retries (503 +
+            // Retry-After), never a 500. CANCELLED is the core's own timeout;
+            // UNKNOWN a transport failure (the core died mid-call).
+            (Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled | Code::Unknown, _) => {
+                tracing::warn!(code = ?err.code(), error = %message, "identity-core unavailable");
+                let mut e = Self::new(StatusCode::SERVICE_UNAVAILABLE, None, "the service is temporarily unavailable");
+                e.retry_after = Some(retry_after_secs(err.retry_delay(), 5));
+                e
             }
             (code, _) => {
                 tracing::error!(?code, error = %message, "identity-core call failed");
@@ -167,6 +172,13 @@ impl From<identity_client::Error> for ScimError {
             }
         }
     }
+}
+
+/// A `Retry-After` in whole seconds (RFC 9110 §10.2.3): the core's
+/// `RetryInfo` delay rounded up, at least 1; `default` without one.
+fn retry_after_secs(delay: Option<std::time::Duration>, default: u64) -> u32 {
+    let wait = delay.map_or(default, |d| d.as_secs() + u64::from(d.subsec_nanos() > 0));
+    u32::try_from(wait).unwrap_or(u32::MAX).max(1)
 }
 
 /// Result alias of the edge.

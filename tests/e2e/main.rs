@@ -14,6 +14,7 @@ mod group_scale;
 mod groups;
 mod grpc;
 mod interop;
+mod limits;
 mod member_counts;
 mod query;
 mod query_paging;

@@ -149,6 +149,16 @@ impl TestApp {
         Some(app)
     }
 
+    /// The test database's URL, for a second connection of the test's own
+    /// (e.g. one that holds a lock while requests wait on it).
+    pub fn database_url(&self) -> String {
+        match &self.db {
+            Some(Db::File(path)) => format!("sqlite://{}", path.display()),
+            Some(Db::MySql { server, name }) => format!("{server}/{name}"),
+            None => String::new(),
+        }
+    }
+
     /// Creates another tenant; returns its bearer token.
     pub async fn new_tenant(&self, name: &str) -> String {
         identity_core::store::tenants::create(&self.store, name).await.expect("create tenant").1

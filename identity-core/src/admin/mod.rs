@@ -3,3 +3,5 @@
 //! issuers, limits, extension schemas and the audit trail. Each operation
 //! takes the acting principal (the CLI acts as `cli`, with admin scope) so
 //! the audit trail names who did it.
+
+pub mod limits;

@@ -67,6 +67,17 @@ impl Principal {
             Err(Error::PermissionDenied(format!("this credential's scope does not allow {scope:?} calls")))
         }
     }
+
+    /// The `identity-core` CLI: an unbound admin, recorded as `cli`.
+    pub fn cli() -> Self {
+        Self {
+            tenant: None,
+            credential_id: "cli".to_owned(),
+            kind: CredentialKind::ServiceAccount,
+            scope: Scope::Admin,
+            bound: false,
+        }
+    }
 }
 
 /// The caller behind the `authorization` metadata.

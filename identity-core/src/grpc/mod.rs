@@ -31,8 +31,12 @@ pub fn routes(store: Store) -> Routes {
         .add_service(AdminServiceServer::new(admin::Admin { store }))
 }
 
-/// The caller of a call, from its `authorization` metadata.
+/// The caller of a call: the one [`crate::limits::LimitLayer`] authenticated,
+/// else from its `authorization` metadata.
 async fn principal<T>(store: &Store, req: &Request<T>) -> Result<Principal> {
+    if let Some(p) = req.extensions().get::<Principal>() {
+        return Ok(p.clone());
+    }
     crate::auth::authenticate(store, req.metadata()).await
 }
 

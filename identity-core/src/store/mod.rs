@@ -8,11 +8,13 @@ mod counters;
 mod entities;
 mod filter;
 pub mod groups;
+pub mod limits;
 mod members;
 pub mod memberships;
 mod migrate;
 mod nesting;
 mod paging;
+pub mod read_limit;
 pub mod request_ids;
 mod retry;
 pub mod schemas;
@@ -62,6 +64,8 @@ pub struct Store {
     boundaries: Arc<paging::Boundaries>,
     /// Most matches a filtered index-paged list counts.
     max_counted: u64,
+    /// Time limit of a list or filter read (see [`read_limit`]).
+    read_timeout: Option<Duration>,
 }
 
 impl Store {
@@ -87,6 +91,7 @@ impl Store {
             auth: Arc::new(auth_cache::AuthCache::default()),
             boundaries: Arc::new(paging::Boundaries::default()),
             max_counted: paging::MAX_COUNTED,
+            read_timeout: Some(read_limit::DEFAULT),
             cursor_key: Arc::new(OnceCell::new()),
             cursor_ttl: config.cursor_ttl(),
             sqlite_writer: Arc::new(tokio::sync::Mutex::new(())),
@@ -104,6 +109,17 @@ impl Store {
     pub fn with_max_counted(mut self, n: u64) -> Self {
         self.max_counted = n;
         self
+    }
+
+    /// The same store with list and filter reads limited to `limit` on
+    /// MariaDB (None: no limit); see [`read_limit`].
+    pub fn with_read_timeout(mut self, limit: Option<Duration>) -> Self {
+        self.read_timeout = limit;
+        self
+    }
+
+    pub(crate) fn read_timeout(&self) -> Option<Duration> {
+        self.read_timeout
     }
 
     pub(crate) fn max_counted(&self) -> u64 {

@@ -150,12 +150,12 @@ impl Error {
 }
 
 /// Whether a database error means the database cannot be reached, has no
-/// connection to spare or no time for a read now (retrying later helps),
-/// rather than a bug.
+/// connection to spare, or interrupted the statement (a read past its time
+/// limit, a killed query): retrying later helps; it is not a bug.
 fn unavailable(db: &sea_orm::DbErr) -> bool {
     matches!(db, sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_))
         || crate::store::is_transient(db)
-        || crate::store::read_limit::is_timeout(db)
+        || crate::store::read_limit::is_interrupted(db)
 }
 
 impl From<Error> for Status {

@@ -58,13 +58,16 @@ pub async fn count<E: EntityTrait>(store: &Store, select: Select<E>) -> Result<u
     Ok(u64::try_from(n).unwrap_or(0))
 }
 
-/// Whether a read was stopped by the time limit (MariaDB 1969
-/// ER_STATEMENT_TIMEOUT; MySQL 3024 ER_QUERY_TIMEOUT).
-pub fn is_timeout(err: &DbErr) -> bool {
+/// Whether the server interrupted a statement: a read past the time limit
+/// (MariaDB 1969 ER_STATEMENT_TIMEOUT, MySQL 3024 ER_QUERY_TIMEOUT), or a
+/// statement killed by the server or an operator (1317
+/// ER_QUERY_INTERRUPTED: `KILL QUERY`, a shutdown in progress). Nothing of
+/// it was applied; the same request may succeed later.
+pub fn is_interrupted(err: &DbErr) -> bool {
     let (DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e))) = err else { return false };
     match &**e {
         sea_orm::sqlx::Error::Database(db) => {
-            db.try_downcast_ref::<MySqlDatabaseError>().is_some_and(|my| matches!(my.number(), 1969 | 3024))
+            db.try_downcast_ref::<MySqlDatabaseError>().is_some_and(|my| matches!(my.number(), 1317 | 1969 | 3024))
         }
         _ => false,
     }

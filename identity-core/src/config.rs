@@ -95,11 +95,11 @@ pub struct ServeConfig {
 #[derive(Args, Debug, Clone)]
 pub struct LimitsConfig {
     /// Sustained calls per second one tenant may make to this replica.
-    #[arg(long, env = "IDENTITY_TENANT_RPS", default_value_t = 50)]
+    #[arg(long, env = "IDENTITY_TENANT_RPS", default_value_t = 200)]
     pub tenant_rps: u32,
     /// Calls one tenant may make at once above the sustained rate (the token
-    /// bucket's size).
-    #[arg(long, env = "IDENTITY_TENANT_BURST", default_value_t = 100)]
+    /// bucket's size; the default lets a full SCIM Bulk request through).
+    #[arg(long, env = "IDENTITY_TENANT_BURST", default_value_t = 1000)]
     pub tenant_burst: u32,
     /// Calls of one tenant in flight at once on this replica (keep it well
     /// below --db-max-connections, so one tenant cannot hold them all).
@@ -122,8 +122,8 @@ pub struct LimitsConfig {
 impl Default for LimitsConfig {
     fn default() -> Self {
         Self {
-            tenant_rps: 50,
-            tenant_burst: 100,
+            tenant_rps: 200,
+            tenant_burst: 1000,
             tenant_concurrency: 8,
             request_timeout_secs: 30,
             max_header_bytes: 64 * 1024,

@@ -132,7 +132,17 @@ impl TestApp {
         app.core_url = format!("http://{}", core.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
         app.stops.push(stop);
-        tokio::spawn(identity_core::run(core, store, async {
+        // Limits far above what any test sends from one tenant (some fire
+        // dozens of calls at once to test other things); the limits tests
+        // set their tenants' own (tests/e2e/limits.rs).
+        let limits = identity_core::config::LimitsConfig {
+            tenant_rps: 100_000,
+            tenant_burst: 100_000,
+            tenant_concurrency: 1_000,
+            ..Default::default()
+        };
+        let options = identity_core::ServeOptions { limits, ..Default::default() };
+        tokio::spawn(identity_core::run_with(core, store, options, async {
             let _ = stopped.await;
         }));
 

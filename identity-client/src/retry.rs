@@ -11,7 +11,8 @@ use crate::Error;
 /// request id (the client sets one when the caller did not, so a retried
 /// create returns the first result). Updates and deletes are never retried.
 /// A failure is retried when [`Error::is_retryable`]; the wait is the
-/// server's `RetryInfo` delay when it sent one, else the backoff.
+/// server's `RetryInfo` delay when it sent one, else the backoff. A call
+/// refused for its tenant's limits (`RATE_LIMITED`) is not retried.
 ///
 /// ```
 /// use std::time::Duration;
@@ -54,7 +55,10 @@ impl RetryPolicy {
     /// How long to wait before retry number `retry` after `err`, or None
     /// when it should not be retried.
     pub(crate) fn delay(&self, retry: u32, err: &Error) -> Option<Duration> {
-        if retry >= self.max_attempts || !err.is_retryable() {
+        // Refused for the tenant's limits: the caller is told when to come
+        // back (a SCIM client gets 429 + Retry-After); retrying here would
+        // only add the load the limit refuses.
+        if retry >= self.max_attempts || !err.is_retryable() || err.reason() == crate::ErrorReason::RateLimited {
             return None;
         }
         Some(err.retry_delay().unwrap_or_else(|| self.backoff(retry)))
@@ -98,5 +102,11 @@ mod tests {
     fn a_version_mismatch_is_never_retried() {
         let stale = status(Code::Aborted, "ERROR_REASON_VERSION_MISMATCH", None);
         assert_eq!(RetryPolicy::default().delay(1, &stale), None);
+    }
+
+    #[test]
+    fn a_call_over_its_tenants_limit_is_left_to_the_caller() {
+        let limited = status(Code::ResourceExhausted, "ERROR_REASON_RATE_LIMITED", Some(Duration::from_millis(300)));
+        assert_eq!(RetryPolicy::default().delay(1, &limited), None);
     }
 }

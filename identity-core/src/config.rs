@@ -89,4 +89,60 @@ pub struct ServeConfig {
     /// batches (0: keep forever).
     #[arg(long, env = "IDENTITY_AUDIT_RETENTION_DAYS", default_value_t = crate::admin::audit::DEFAULT_RETENTION_DAYS)]
     pub audit_retention_days: u32,
+    #[command(flatten)]
+    pub limits: LimitsConfig,
+}
+
+/// Per-tenant request limits (the defaults; `identity-core tenant
+/// set-limits` overrides them per tenant) and the server's own bounds on a
+/// call. Enforced by each replica on its own: see [`crate::limits`].
+#[derive(Args, Debug, Clone)]
+pub struct LimitsConfig {
+    /// Sustained calls per second one tenant may make to this replica.
+    #[arg(long, env = "IDENTITY_TENANT_RPS", default_value_t = 200)]
+    pub tenant_rps: u32,
+    /// Calls one tenant may make at once above the sustained rate (the token
+    /// bucket's size; the default lets a full SCIM Bulk request through).
+    #[arg(long, env = "IDENTITY_TENANT_BURST", default_value_t = 1000)]
+    pub tenant_burst: u32,
+    /// Calls of one tenant in flight at once on this replica (keep it well
+    /// below --db-max-connections, so one tenant cannot hold them all).
+    #[arg(long, env = "IDENTITY_TENANT_CONCURRENCY", default_value_t = 8)]
+    pub tenant_concurrency: u32,
+    /// Longest a call may run, in seconds; a shorter `grpc-timeout` from the
+    /// caller wins. Past it the call is cancelled (CANCELLED).
+    #[arg(long, env = "IDENTITY_CORE_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+    /// Largest header block (HTTP/2 SETTINGS_MAX_HEADER_LIST_SIZE) a call
+    /// may carry, in bytes.
+    #[arg(long, env = "IDENTITY_CORE_MAX_HEADER_BYTES", default_value_t = 64 * 1024)]
+    pub max_header_bytes: u32,
+    /// Longest a list or filter read may run on MariaDB, in seconds (0: no
+    /// limit); past it the call answers UNAVAILABLE (503 + Retry-After).
+    #[arg(long, env = "IDENTITY_DB_READ_TIMEOUT_SECS", default_value_t = 10)]
+    pub db_read_timeout_secs: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            tenant_rps: 200,
+            tenant_burst: 1000,
+            tenant_concurrency: 8,
+            request_timeout_secs: 30,
+            max_header_bytes: 64 * 1024,
+            db_read_timeout_secs: 10,
+        }
+    }
+}
+
+impl LimitsConfig {
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs.max(1))
+    }
+
+    /// The read limit; None when turned off.
+    pub fn db_read_timeout(&self) -> Option<Duration> {
+        (self.db_read_timeout_secs > 0).then(|| Duration::from_secs(self.db_read_timeout_secs))
+    }
 }

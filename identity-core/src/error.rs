@@ -149,10 +149,13 @@ impl Error {
     }
 }
 
-/// Whether a database error means the database cannot be reached or has no
-/// connection to spare (retrying later helps), rather than a bug.
+/// Whether a database error means the database cannot be reached, has no
+/// connection to spare, or interrupted the statement (a read past its time
+/// limit, a killed query): retrying later helps; it is not a bug.
 fn unavailable(db: &sea_orm::DbErr) -> bool {
-    matches!(db, sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_)) || crate::store::is_transient(db)
+    matches!(db, sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_))
+        || crate::store::is_transient(db)
+        || crate::store::read_limit::is_interrupted(db)
 }
 
 impl From<Error> for Status {

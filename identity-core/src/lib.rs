@@ -9,12 +9,14 @@ pub mod domain;
 pub mod error;
 pub mod grpc;
 pub mod health;
+pub mod limits;
 pub mod metrics;
 pub mod observe;
 pub mod schema_file;
 pub mod store;
 
 use std::future::Future;
+use std::sync::Arc;
 
 use tokio::net::TcpListener;
 use tonic::transport::server::TcpIncoming;
@@ -27,11 +29,13 @@ pub struct ServeOptions {
     /// Serve gRPC server reflection (`grpc.reflection.v1`), so `grpcurl`
     /// lists and describes the API without .proto files.
     pub reflection: bool,
+    /// Per-tenant limits, the call timeout and the header cap (see [`limits`]).
+    pub limits: config::LimitsConfig,
 }
 
 impl Default for ServeOptions {
     fn default() -> Self {
-        Self { reflection: true }
+        Self { reflection: true, limits: config::LimitsConfig::default() }
     }
 }
 
@@ -51,6 +55,7 @@ pub async fn run_with(
 ) -> anyhow::Result<()> {
     let (reporter, health_service) = tonic_health::server::health_reporter();
     let probe = health::spawn_probe(store.clone(), reporter.clone());
+    let limiter = Arc::new(limits::Limiter::new(store.clone(), limits::Limits::defaults(&options.limits)));
     let mut routes = grpc::routes(store).add_service(health_service);
     if options.reflection {
         let reflection = tonic_reflection::server::Builder::configure()
@@ -68,7 +73,11 @@ pub async fn run_with(
         health::shut_down(reporter).await;
     };
     let served = tonic::transport::Server::builder()
+        // Honoured together with the caller's grpc-timeout (the shorter wins).
+        .timeout(options.limits.request_timeout())
+        .http2_max_header_list_size(options.limits.max_header_bytes)
         .layer(observe::ObserveLayer)
+        .layer(limits::LimitLayer::new(limiter))
         .add_routes(routes)
         .serve_with_incoming_shutdown(incoming, draining)
         .await;

@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use identity_core::Store;
 use identity_core::admin::audit as admin_audit;
 use identity_core::admin::oauth;
+use identity_core::admin;
 use identity_core::auth::Principal;
 use identity_core::config::{DbConfig, ServeConfig};
 use identity_core::schema_file;
@@ -138,6 +139,27 @@ enum TenantCommand {
         #[arg(long, conflicts_with_all = ["issuer", "audience", "jwks_url", "jwks_file"])]
         disable: bool,
     },
+    /// Overrides a tenant's request limits on every identity-core replica
+    /// (applied within seconds). A flag left out, or 0, means the server's
+    /// default (serve's --tenant-rps, --tenant-burst, --tenant-concurrency).
+    SetLimits {
+        /// The tenant's name or id.
+        name: String,
+        /// Sustained requests per second.
+        #[arg(long, default_value_t = 0)]
+        rps: i64,
+        /// Requests allowed at once above the rate.
+        #[arg(long, default_value_t = 0)]
+        burst: i64,
+        /// Requests in flight at once (per replica).
+        #[arg(long, default_value_t = 0)]
+        concurrency: i64,
+    },
+    /// Shows a tenant's limit overrides ("default": the server's).
+    GetLimits {
+        /// The tenant's name or id.
+        name: String,
+    },
 }
 
 #[tokio::main]
@@ -147,7 +169,9 @@ async fn main() -> anyhow::Result<()> {
     let db = &cli.db;
     match cli.command {
         Command::Serve { serve } => {
-            let store = open_with_fallbacks(db, serve.migrate, &serve.database_fallback_urls).await?;
+            let store = open_with_fallbacks(db, serve.migrate, &serve.database_fallback_urls)
+                .await?
+                .with_read_timeout(serve.limits.db_read_timeout());
             let shutdown = shutdown_signal()?;
             let listener =
                 TcpListener::bind(&serve.listen).await.with_context(|| format!("cannot listen on {}", serve.listen))?;
@@ -163,7 +187,7 @@ async fn main() -> anyhow::Result<()> {
             }
             tracing::info!(addr = %listener.local_addr()?, "identity-core listening");
             let retention = tokio::spawn(admin_audit::retain(store.clone(), serve.audit_retention_days));
-            let options = identity_core::ServeOptions { reflection: serve.reflection };
+            let options = identity_core::ServeOptions { reflection: serve.reflection, limits: serve.limits };
             let served = identity_core::run_with(listener, store, options, shutdown).await;
             retention.abort();
             served?;
@@ -263,6 +287,17 @@ async fn main() -> anyhow::Result<()> {
             let n = admin_audit::purge(&store, &Principal::cli(), age).await?;
             println!("{n} audit events older than {older_than} deleted");
         }
+        Command::Tenant { command: TenantCommand::SetLimits { name, rps, burst, concurrency } } => {
+            let store = open(db, false).await?;
+            let requested = admin::limits::Requested { rps, burst, concurrency };
+            let (t, o) = admin::limits::set(&store, &Principal::cli(), &name, requested).await?;
+            println!("tenant {} limits set: {}", t.name, show_limits(o));
+        }
+        Command::Tenant { command: TenantCommand::GetLimits { name } } => {
+            let store = open(db, false).await?;
+            let (t, o) = admin::limits::get(&store, &Principal::cli(), &name).await?;
+            println!("{}\t{}", t.name, show_limits(o));
+        }
         Command::Tenant { command: TenantCommand::List } => {
             let store = open(db, false).await?;
             for t in tenants::list(&store).await? {
@@ -271,6 +306,12 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `rps=N burst=default concurrency=N`: a tenant's overrides.
+fn show_limits(o: store::limits::Overrides) -> String {
+    let v = |v: Option<u32>| v.map_or_else(|| "default".to_owned(), |v| v.to_string());
+    format!("rps={} burst={} concurrency={}", v(o.rps), v(o.burst), v(o.concurrency))
 }
 
 /// Connects. SQLite (one process owns the file) and `--migrate` apply

@@ -47,6 +47,14 @@ pub struct Config {
     /// Deadline of each call to identity-core, in seconds.
     #[arg(long, env = "SCIM_EDGE_CORE_TIMEOUT_SECS", default_value_t = 30)]
     pub core_timeout_secs: u64,
+    /// Longest a SCIM request may take, in seconds; past it the answer is
+    /// 503 with Retry-After.
+    #[arg(long, env = "SCIM_EDGE_REQUEST_TIMEOUT_SECS", default_value_t = 60)]
+    pub request_timeout_secs: u64,
+    /// Largest request header block accepted, in bytes, counted as HTTP/2
+    /// does (name + value + 32 per field); larger: 431.
+    #[arg(long, env = "SCIM_EDGE_MAX_HEADER_BYTES", default_value_t = 32 * 1024)]
+    pub max_header_bytes: usize,
     /// Serve Prometheus metrics at http://ADDR/metrics (off when unset).
     #[arg(long, env = "SCIM_EDGE_METRICS_LISTEN")]
     pub metrics_listen: Option<String>,
@@ -67,6 +75,8 @@ impl Config {
             tenant_cache_secs: 5,
             core_timeout_secs: 30,
             core_resolve_secs: 5,
+            request_timeout_secs: 60,
+            max_header_bytes: 32 * 1024,
             metrics_listen: None,
             log_format: LogFormat::Text,
         }

@@ -149,17 +149,25 @@ impl From<identity_client::Error> for ScimError {
             (Code::Aborted, _) => {
                 Self::new(StatusCode::CONFLICT, None, "the resource is being changed concurrently; retry")
             }
-            (Code::Unavailable, _) => {
-                tracing::warn!(error = %message, "identity-core unavailable");
-                let mut e = Self::new(StatusCode::SERVICE_UNAVAILABLE, None, "the service is temporarily unavailable");
-                // identity-core's RetryInfo, rounded up to whole seconds.
-                let wait = err.retry_delay().map_or(5, |d| d.as_secs() + u64::from(d.subsec_nanos() > 0));
-                e.retry_after = Some(u32::try_from(wait).unwrap_or(u32::MAX).max(1));
+            // RFC 6585 §4: over the tenant's rate or concurrency limit.
+            (Code::ResourceExhausted, _) => {
+                let mut e =
+                    Self::new(StatusCode::TOO_MANY_REQUESTS, None, "too many requests for this tenant; retry later");
+                e.retry_after = Some(retry_after_secs(err.retry_delay(), 1));
                 e
             }
-            (Code::DeadlineExceeded, _) => {
-                tracing::warn!(error = %message, "identity-core deadline exceeded");
-                Self::new(StatusCode::GATEWAY_TIMEOUT, None, "the request took too long")
+            // The core, its database or the way to it failed, or the call ran
+            // out of time: all pass, so the client retries (503 +
+            // Retry-After), never a 500. CANCELLED is the core's own timeout;
+            // UNKNOWN, and INTERNAL without the core's ErrorInfo, a transport
+            // failure (the core died mid-call: HTTP/2 RST_STREAM or GOAWAY).
+            // The core's own INTERNAL (reason INTERNAL) stays a 500.
+            (Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled | Code::Unknown, _)
+            | (Code::Internal, Reason::Unspecified) => {
+                tracing::warn!(code = ?err.code(), error = %message, "identity-core unavailable");
+                let mut e = Self::new(StatusCode::SERVICE_UNAVAILABLE, None, "the service is temporarily unavailable");
+                e.retry_after = Some(retry_after_secs(err.retry_delay(), 5));
+                e
             }
             (code, _) => {
                 tracing::error!(?code, error = %message, "identity-core call failed");
@@ -169,5 +177,49 @@ impl From<identity_client::Error> for ScimError {
     }
 }
 
+/// A `Retry-After` in whole seconds (RFC 9110 §10.2.3): the core's
+/// `RetryInfo` delay rounded up, at least 1; `default` without one.
+fn retry_after_secs(delay: Option<std::time::Duration>, default: u64) -> u32 {
+    let wait = delay.map_or(default, |d| d.as_secs() + u64::from(d.subsec_nanos() > 0));
+    u32::try_from(wait).unwrap_or(u32::MAX).max(1)
+}
+
 /// Result alias of the edge.
 pub type ScimResult<T> = Result<T, ScimError>;
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tonic_types::{ErrorDetails, StatusExt};
+
+    use super::*;
+
+    fn from_core(code: Code, reason: &str, retry: Option<Duration>) -> ScimError {
+        let mut details = ErrorDetails::with_error_info(reason, proto::ERROR_DOMAIN, []);
+        if retry.is_some() {
+            details.set_retry_info(retry);
+        }
+        ScimError::from(tonic::Status::with_error_details(code, "x", details))
+    }
+
+    #[test]
+    fn a_tenant_over_its_limit_gets_429_with_whole_seconds() {
+        let e = from_core(Code::ResourceExhausted, "ERROR_REASON_RATE_LIMITED", Some(Duration::from_millis(1200)));
+        assert_eq!((e.status, e.retry_after), (StatusCode::TOO_MANY_REQUESTS, Some(2)));
+        let e = from_core(Code::ResourceExhausted, "ERROR_REASON_RATE_LIMITED", Some(Duration::from_millis(10)));
+        assert_eq!(e.retry_after, Some(1), "at least one second");
+    }
+
+    #[test]
+    fn faults_and_timeouts_are_503_but_the_cores_own_internal_error_is_500() {
+        for code in [Code::Unavailable, Code::DeadlineExceeded, Code::Cancelled, Code::Unknown, Code::Internal] {
+            let e = ScimError::from(tonic::Status::new(code, "h2 protocol error"));
+            assert_eq!((e.status, e.retry_after), (StatusCode::SERVICE_UNAVAILABLE, Some(5)), "{code:?}");
+        }
+        let e = from_core(Code::Unavailable, "ERROR_REASON_BACKEND_UNAVAILABLE", Some(Duration::from_secs(1)));
+        assert_eq!((e.status, e.retry_after), (StatusCode::SERVICE_UNAVAILABLE, Some(1)));
+        let e = from_core(Code::Internal, "ERROR_REASON_INTERNAL", None);
+        assert_eq!((e.status, e.retry_after), (StatusCode::INTERNAL_SERVER_ERROR, None));
+    }
+}

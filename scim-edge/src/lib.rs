@@ -7,6 +7,7 @@
 //! `projection` (attributes / excludedAttributes), `patch/` (PATCH engine),
 //! `schema/` (the attribute registry and discovery documents).
 
+pub mod bounds;
 pub mod config;
 pub mod convert;
 pub mod core_pool;
@@ -55,6 +56,10 @@ fn only<S: Clone + Send + Sync + 'static>(route: MethodRouter<S>) -> MethodRoute
 /// The SCIM API.
 pub fn router(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
+    let bounds = bounds::Bounds {
+        max_header_bytes: state.config.max_header_bytes,
+        timeout: std::time::Duration::from_secs(state.config.request_timeout_secs.max(1)),
+    };
     let api = Router::new()
         .route("/Users", only(get(users::list).post(users::create)))
         .route("/Users/.search", only(post(users::search)))
@@ -83,8 +88,11 @@ pub fn router(state: AppState) -> Router {
     let bulk = only(post(bulk::bulk))
         .layer(DefaultBodyLimit::max(bulk::MAX_PAYLOAD_SIZE as usize))
         .with_state(bulk::Bulk::new(state, app.clone()));
-    // Applied to every route: the matched route template is known.
-    app.route(&format!("{BASE_PATH}/Bulk"), bulk).layer(axum::middleware::from_fn(observe::observe))
+    // Applied to every route: the matched route template is known. The
+    // bounds hold for a whole request (a Bulk request included).
+    app.route(&format!("{BASE_PATH}/Bulk"), bulk)
+        .layer(axum::middleware::from_fn_with_state(bounds, bounds::guard))
+        .layer(axum::middleware::from_fn(observe::observe))
 }
 
 /// Serves SCIM on `listener` until `shutdown` resolves, then finishes the

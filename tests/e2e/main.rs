@@ -17,6 +17,7 @@ mod groups;
 mod grpc;
 mod interop;
 mod large_changes;
+mod limits;
 mod member_counts;
 mod oauth;
 mod query;

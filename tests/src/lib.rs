@@ -132,7 +132,17 @@ impl TestApp {
         app.core_url = format!("http://{}", core.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
         app.stops.push(stop);
-        tokio::spawn(identity_core::run(core, store, async {
+        // Limits far above what any test sends from one tenant (some fire
+        // dozens of calls at once to test other things); the limits tests
+        // set their tenants' own (tests/e2e/limits.rs).
+        let limits = identity_core::config::LimitsConfig {
+            tenant_rps: 100_000,
+            tenant_burst: 100_000,
+            tenant_concurrency: 1_000,
+            ..Default::default()
+        };
+        let options = identity_core::ServeOptions { limits, ..Default::default() };
+        tokio::spawn(identity_core::run_with(core, store, options, async {
             let _ = stopped.await;
         }));
 
@@ -147,6 +157,16 @@ impl TestApp {
 
         app.token = app.new_tenant("acme").await;
         Some(app)
+    }
+
+    /// The test database's URL, for a second connection of the test's own
+    /// (e.g. one that holds a lock while requests wait on it).
+    pub fn database_url(&self) -> String {
+        match &self.db {
+            Some(Db::File(path)) => format!("sqlite://{}", path.display()),
+            Some(Db::MySql { server, name }) => format!("{server}/{name}"),
+            None => String::new(),
+        }
     }
 
     /// Creates another tenant; returns its bearer token.

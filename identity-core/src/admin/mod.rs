@@ -5,4 +5,5 @@
 //! the audit trail names who did it.
 
 pub mod audit;
+pub mod limits;
 pub mod oauth;

@@ -31,10 +31,13 @@ pub fn routes(store: Store) -> Routes {
         .add_service(AdminServiceServer::new(admin::Admin { store }))
 }
 
-/// The caller of a call, from its `authorization` metadata (noted for the
-/// audit trail).
+/// The caller of a call: the one [`crate::limits::LimitLayer`] authenticated,
+/// else from its `authorization` metadata (noted for the audit trail).
 async fn principal<T>(store: &Store, req: &Request<T>) -> Result<Principal> {
-    let p = crate::auth::authenticate(store, req.metadata()).await?;
+    let p = match req.extensions().get::<Principal>() {
+        Some(p) => p.clone(),
+        None => crate::auth::authenticate(store, req.metadata()).await?,
+    };
     let tenant = p.tenant.as_ref().map(|t| t.id.as_str()).unwrap_or_default();
     crate::store::audit::authenticated(store, tenant, &p.credential_id);
     Ok(p)

@@ -16,22 +16,28 @@ impl TenantService for Tenants {
     async fn who_am_i(&self, req: Request<WhoAmIRequest>) -> Result<Response<Tenant>, Status> {
         let principal = super::principal(&self.store, &req).await?;
         let t = principal.tenant()?.clone();
-        let mode = match t.mode {
-            store::Mode::Lenient => CompatibilityMode::Lenient,
-            store::Mode::Strict => CompatibilityMode::Strict,
-        };
-        Ok(Response::new(Tenant {
-            id: t.id.to_string(),
-            name: t.name,
-            created: Some(crate::store::timestamp(t.created_us)),
-            mode: mode as i32,
-            schemas: crate::store::schemas::all(&self.store, &t.id).await?,
-            state: TenantState::Active as i32,
-            limits: None,
-            oauth: None,
-            caller: Some(caller(&principal)),
-        }))
+        Ok(Response::new(Tenant { caller: Some(caller(&principal)), ..message(&self.store, t).await? }))
     }
+}
+
+/// A stored tenant for the wire, with its extension schemas (no limits,
+/// OAuth or caller: those who know them fill them in).
+pub(super) async fn message(store: &Store, t: store::Tenant) -> crate::error::Result<Tenant> {
+    let mode = match t.mode {
+        store::Mode::Lenient => CompatibilityMode::Lenient,
+        store::Mode::Strict => CompatibilityMode::Strict,
+    };
+    Ok(Tenant {
+        id: t.id.to_string(),
+        schemas: crate::store::schemas::all(store, &t.id).await?,
+        name: t.name,
+        created: Some(crate::store::timestamp(t.created_us)),
+        mode: mode as i32,
+        state: TenantState::Active as i32,
+        limits: None,
+        oauth: None,
+        caller: None,
+    })
 }
 
 /// The credential behind a call, for the wire.

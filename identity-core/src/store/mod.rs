@@ -10,12 +10,14 @@ mod entities;
 mod filter;
 pub mod groups;
 mod large_changes;
+pub mod limits;
 mod members;
 pub mod memberships;
 mod migrate;
 mod nesting;
 pub mod oauth;
 mod paging;
+pub mod read_limit;
 pub mod request_ids;
 mod retry;
 pub mod schemas;
@@ -67,6 +69,8 @@ pub struct Store {
     oauth: Arc<oauth::IssuerCache>,
     /// Most matches a filtered index-paged list counts.
     max_counted: u64,
+    /// Time limit of a list or filter read (see [`read_limit`]).
+    read_timeout: Option<Duration>,
 }
 
 impl Store {
@@ -93,6 +97,7 @@ impl Store {
             boundaries: Arc::new(paging::Boundaries::default()),
             oauth: Arc::new(oauth::IssuerCache::default()),
             max_counted: paging::MAX_COUNTED,
+            read_timeout: Some(read_limit::DEFAULT),
             cursor_key: Arc::new(OnceCell::new()),
             cursor_ttl: config.cursor_ttl(),
             sqlite_writer: Arc::new(tokio::sync::Mutex::new(())),
@@ -110,6 +115,17 @@ impl Store {
     pub fn with_max_counted(mut self, n: u64) -> Self {
         self.max_counted = n;
         self
+    }
+
+    /// The same store with list and filter reads limited to `limit` on
+    /// MariaDB (None: no limit); see [`read_limit`].
+    pub fn with_read_timeout(mut self, limit: Option<Duration>) -> Self {
+        self.read_timeout = limit;
+        self
+    }
+
+    pub(crate) fn read_timeout(&self) -> Option<Duration> {
+        self.read_timeout
     }
 
     pub(crate) fn max_counted(&self) -> u64 {

@@ -16,7 +16,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use prost::Message;
 use proto::v1::{Filter, Sort};
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query};
-use sea_orm::{ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select};
+use sea_orm::{ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Select};
 
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -137,7 +137,7 @@ where
     let Mode::Index { offset, limit, .. } = plan.mode else {
         // Without a total nothing is counted (RFC 9865): each page costs
         // the page alone, whatever the table's size.
-        let rows = plan.apply(query, id).all(store.conn()).await?;
+        let rows = super::read_limit::all(store, plan.apply(query, id)).await?;
         let (items, next_token) = plan.finish(store.conn(), store, tenant, rows, id_of).await?;
         return Ok(Listed { items, total: None, next_token });
     };
@@ -146,7 +146,7 @@ where
             return super::counters::total(store.conn(), tenant, counter).await;
         }
         let cap = store.max_counted();
-        let n = query.limit(cap + 1).count(store.conn()).await?;
+        let n = super::read_limit::count(store, query.limit(cap + 1)).await?;
         if n > cap {
             return Err(Error::TooMany { limit: cap });
         }
@@ -155,7 +155,7 @@ where
     if let Some(pos) = store.boundaries().get(tenant, &plan.fingerprint, offset) {
         plan.mode = Mode::Index { offset, limit, after: Some(pos) };
     }
-    let rows = plan.apply(query.clone(), id).all(store.conn()).await?;
+    let rows = super::read_limit::all(store, plan.apply(query.clone(), id)).await?;
     let got = u64::try_from(rows.len()).unwrap_or(u64::MAX);
     let total = if req.filter.is_some() && got < limit && (got > 0 || offset == 0) {
         offset + got

@@ -9,6 +9,7 @@ pub mod groups;
 pub mod request_ids;
 pub mod secrets;
 pub mod tenant_counters;
+pub mod tenant_limits;
 pub mod tenant_oauth;
 pub mod tenant_schemas;
 pub mod tenants;

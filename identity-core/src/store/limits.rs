@@ -1,0 +1,66 @@
+//! A tenant's overrides of the default request limits, one primary-key row
+//! (`tenant_limits`). Read by [`crate::limits`] at most once per tenant per
+//! cache period, written by [`crate::admin::limits`].
+
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter};
+
+use super::Store;
+use super::entities::{tenant_limits, tenants};
+use super::tenants::Tenant;
+use crate::domain::TenantId;
+use crate::error::{Error, Result};
+
+/// A tenant's overrides; `None`: the server's default.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Overrides {
+    pub rps: Option<u32>,
+    pub burst: Option<u32>,
+    pub concurrency: Option<u32>,
+}
+
+impl Overrides {
+    fn from_row(row: tenant_limits::Model) -> Self {
+        let positive = |v: Option<i32>| v.and_then(|v| u32::try_from(v).ok()).filter(|v| *v > 0);
+        Self { rps: positive(row.rps), burst: positive(row.burst), concurrency: positive(row.concurrency) }
+    }
+}
+
+/// The tenant's overrides (all `None` when it has none).
+pub async fn get(store: &Store, tenant: &TenantId) -> Result<Overrides> {
+    let row = tenant_limits::Entity::find_by_id(tenant.as_str().to_owned()).one(store.conn()).await?;
+    Ok(row.map(Overrides::from_row).unwrap_or_default())
+}
+
+/// Replaces the tenant's overrides (one upsert).
+pub async fn set(store: &Store, tenant: &TenantId, o: Overrides) -> Result<()> {
+    let db = |v: Option<u32>| v.and_then(|v| i32::try_from(v).ok());
+    tenant_limits::Entity::insert(tenant_limits::ActiveModel {
+        tenant_id: Set(tenant.as_str().to_owned()),
+        rps: Set(db(o.rps)),
+        burst: Set(db(o.burst)),
+        concurrency: Set(db(o.concurrency)),
+    })
+    .on_conflict(
+        OnConflict::column(tenant_limits::Column::TenantId)
+            .update_columns([
+                tenant_limits::Column::Rps,
+                tenant_limits::Column::Burst,
+                tenant_limits::Column::Concurrency,
+            ])
+            .to_owned(),
+    )
+    .exec_without_returning(store.conn())
+    .await?;
+    Ok(())
+}
+
+/// The tenant whose id or name is `id_or_name` (AdminService's `tenant`
+/// fields take either).
+pub async fn find_tenant(store: &Store, id_or_name: &str) -> Result<Tenant> {
+    let row = tenants::Entity::find()
+        .filter(Condition::any().add(tenants::Column::Id.eq(id_or_name)).add(tenants::Column::Name.eq(id_or_name)))
+        .one(store.conn())
+        .await?;
+    row.map(Tenant::from).ok_or_else(|| Error::NotFound { kind: "Tenant", id: id_or_name.to_owned() })
+}

@@ -4,9 +4,11 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod admin;
 mod auth;
 mod bulk;
 mod client;
+mod credentials;
 mod custom_schemas;
 mod discovery;
 mod errors;

@@ -3,3 +3,7 @@
 //! issuers, limits, extension schemas and the audit trail. Each operation
 //! takes the acting principal (the CLI acts as `cli`, with admin scope) so
 //! the audit trail names who did it.
+
+pub mod credentials;
+pub mod schemas;
+pub mod tenants;

@@ -5,6 +5,7 @@
 mod auth_cache;
 mod cluster;
 mod counters;
+pub mod credentials;
 mod entities;
 mod filter;
 pub mod groups;
@@ -13,6 +14,7 @@ pub mod memberships;
 mod migrate;
 mod nesting;
 mod paging;
+pub mod purge;
 pub mod request_ids;
 mod retry;
 pub mod schemas;
@@ -58,6 +60,8 @@ pub struct Store {
     stats: Arc<stats::Stats>,
     /// Token -> tenant, briefly (see [`auth_cache`]).
     auth: Arc<auth_cache::AuthCache>,
+    /// When each credential's last use was written (see [`auth_cache::LastUsed`]).
+    last_used: Arc<auth_cache::LastUsed>,
     /// Where recent index pages ended (see [`paging::Boundaries`]).
     boundaries: Arc<paging::Boundaries>,
     /// Most matches a filtered index-paged list counts.
@@ -85,6 +89,7 @@ impl Store {
             db,
             stats,
             auth: Arc::new(auth_cache::AuthCache::default()),
+            last_used: Arc::new(auth_cache::LastUsed::default()),
             boundaries: Arc::new(paging::Boundaries::default()),
             max_counted: paging::MAX_COUNTED,
             cursor_key: Arc::new(OnceCell::new()),
@@ -192,6 +197,10 @@ impl Store {
 
     pub(crate) fn auth_cache(&self) -> &auth_cache::AuthCache {
         &self.auth
+    }
+
+    pub(crate) fn last_used(&self) -> &auth_cache::LastUsed {
+        &self.last_used
     }
 
     pub(crate) fn conn(&self) -> &DatabaseConnection {

@@ -7,6 +7,7 @@ pub mod group_members;
 pub mod groups;
 pub mod request_ids;
 pub mod secrets;
+pub mod service_accounts;
 pub mod tenant_counters;
 pub mod tenant_schemas;
 pub mod tenants;

@@ -166,7 +166,7 @@ enum TenantCommand {
         /// lenient or strict.
         mode: String,
     },
-    /// Lists tenants: name, id, mode, state.
+    /// Lists tenants: name, id, mode (and `suspended` for a suspended tenant).
     List,
     /// Refuses every credential of the tenant (SCIM 403, gRPC
     /// PERMISSION_DENIED) until resumed; nothing is deleted.
@@ -257,7 +257,12 @@ async fn main() -> anyhow::Result<()> {
             loop {
                 let (page, next) = admin::tenants::list(&store, &Principal::cli(), 0, after.as_deref()).await?;
                 for t in page {
-                    println!("{}\t{}\t{}\t{}", t.name, t.id, t.mode.as_str(), t.state.as_str());
+                    // A fourth column only for a suspended tenant: scripts
+                    // reading name, id, mode keep working.
+                    match t.state {
+                        tenants::State::Active => println!("{}\t{}\t{}", t.name, t.id, t.mode.as_str()),
+                        other => println!("{}\t{}\t{}\t{}", t.name, t.id, t.mode.as_str(), other.as_str()),
+                    }
                 }
                 match next {
                     Some(n) => after = Some(n),

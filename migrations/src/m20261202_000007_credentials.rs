@@ -3,7 +3,9 @@
 //! - `api_tokens` gains a public `id` ("tok_…", what `token revoke` and the
 //!   audit trail name), a `label`, an optional expiry, a coarse last use
 //!   and a revocation time. Existing tokens get ids derived from their
-//!   hash's first 24 hex digits (not secret: the hash of 256 random bits).
+//!   hash's first 24 hex digits (not secret: the hash of 256 random bits);
+//!   so do tokens the previous release still creates (identity-core
+//!   derives the same id for a NULL one).
 //! - `service_accounts`: credentials of internal gRPC callers, with a scope
 //!   and an optional tenant.
 //! - `tenants.state`: active, suspended or deleting.
@@ -55,12 +57,11 @@ fn optional_micros(col: impl IntoIden) -> ColumnDef {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        add_column(
-            manager,
-            ApiTokens::Table,
-            ColumnDef::new(ApiTokens::Id).string_len(40).not_null().default("").to_owned(),
-        )
-        .await?;
+        // Nullable, not defaulted: the previous release inserts tokens without
+        // an id while this one is rolled out, and a unique index allows many
+        // NULLs (never two equal defaults). identity-core gives such a token
+        // the id this backfill would.
+        add_column(manager, ApiTokens::Table, ColumnDef::new(ApiTokens::Id).string_len(40).null().to_owned()).await?;
         add_column(
             manager,
             ApiTokens::Table,
@@ -71,8 +72,8 @@ impl MigrationTrait for Migration {
             add_column(manager, ApiTokens::Table, optional_micros(col)).await?;
         }
         let backfill = match manager.get_database_backend() {
-            DbBackend::MySql => "UPDATE api_tokens SET id = CONCAT('tok_', LEFT(token_hash, 24)) WHERE id = ''",
-            _ => "UPDATE api_tokens SET id = 'tok_' || substr(token_hash, 1, 24) WHERE id = ''",
+            DbBackend::MySql => "UPDATE api_tokens SET id = CONCAT('tok_', LEFT(token_hash, 24)) WHERE id IS NULL",
+            _ => "UPDATE api_tokens SET id = 'tok_' || substr(token_hash, 1, 24) WHERE id IS NULL",
         };
         manager.get_connection().execute_unprepared(backfill).await?;
         index(manager, "ux_api_tokens_id", ApiTokens::Table, [ApiTokens::Id], true).await?;

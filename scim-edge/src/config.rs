@@ -85,3 +85,17 @@ impl Config {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tenant_cache_cannot_outlive_a_revocation() {
+        let parse = |extra: &[&str]| Config::try_parse_from([&["scim-edge"][..], extra].concat());
+        assert_eq!(parse(&[]).map(|c| c.tenant_cache_secs).ok(), Some(2));
+        assert_eq!(parse(&["--tenant-cache-secs", "0"]).map(|c| c.tenant_cache_secs).ok(), Some(0));
+        assert!(parse(&["--tenant-cache-secs", "3"]).is_err(), "core 2 s + edge 3 s is 5 s: too late");
+        assert_eq!(Config::for_core("http://x").tenant_cache_secs, MAX_TENANT_CACHE_SECS);
+    }
+}

@@ -42,7 +42,7 @@ pub struct TokenInfo {
 impl From<api_tokens::Model> for TokenInfo {
     fn from(m: api_tokens::Model) -> Self {
         Self {
-            id: m.id,
+            id: token_id(&m),
             tenant_id: TenantId::from_db(m.tenant_id),
             label: m.label,
             created_us: m.created_us,
@@ -51,6 +51,32 @@ impl From<api_tokens::Model> for TokenInfo {
             revoked_us: m.revoked_us,
         }
     }
+}
+
+/// A token's id: the stored one, or for a token the previous release
+/// created (no id yet), the one the credentials migration derives from its
+/// hash.
+fn token_id(m: &api_tokens::Model) -> String {
+    m.id.clone().unwrap_or_else(|| format!("tok_{}", &m.token_hash[..24.min(m.token_hash.len())]))
+}
+
+/// Gives the tenant's id-less tokens (created by the previous release
+/// during a rollout) their derived ids, so they can be named and revoked.
+async fn backfill_ids(store: &Store, tenant: &TenantId) -> Result<()> {
+    let legacy = api_tokens::Entity::find()
+        .filter(api_tokens::Column::TenantId.eq(tenant.as_str()))
+        .filter(api_tokens::Column::Id.is_null())
+        .all(store.conn())
+        .await?;
+    for m in legacy {
+        api_tokens::Entity::update_many()
+            .col_expr(api_tokens::Column::Id, Expr::value(token_id(&m)))
+            .filter(api_tokens::Column::TokenHash.eq(m.token_hash.as_str()))
+            .filter(api_tokens::Column::Id.is_null())
+            .exec(store.conn())
+            .await?;
+    }
+    Ok(())
 }
 
 /// A service account's metadata (never its secret).
@@ -143,7 +169,7 @@ async fn load_token(store: &Store, hash: &str) -> Result<Holder> {
         return Err(Error::Unauthenticated);
     }
     Ok(Holder {
-        id: token.id,
+        id: token_id(&token),
         kind: HolderKind::Token,
         tenant: Some(Tenant::from(tenant)),
         expires_us: token.expires_us,
@@ -226,7 +252,7 @@ pub(super) fn new_token_row(
         token_hash: Set(hash_secret(&secret)),
         tenant_id: Set(tenant.as_str().to_owned()),
         created_us: Set(now),
-        id: Set(info.id.clone()),
+        id: Set(Some(info.id.clone())),
         label: Set(info.label.clone()),
         expires_us: Set(expires_us),
         last_used_us: Set(None),
@@ -250,6 +276,7 @@ pub async fn issue_token(
 
 /// A tenant's tokens, oldest first.
 pub async fn list_tokens(store: &Store, tenant: &TenantId) -> Result<Vec<TokenInfo>> {
+    backfill_ids(store, tenant).await?;
     let rows = api_tokens::Entity::find()
         .filter(api_tokens::Column::TenantId.eq(tenant.as_str()))
         .order_by_asc(api_tokens::Column::CreatedUs)
@@ -262,6 +289,7 @@ pub async fn list_tokens(store: &Store, tenant: &TenantId) -> Result<Vec<TokenIn
 /// Revokes the token `id` of `tenant` (again: no change); NOT_FOUND when
 /// the tenant has no such token.
 pub async fn revoke_token(store: &Store, tenant: &TenantId, id: &str) -> Result<TokenInfo> {
+    backfill_ids(store, tenant).await?;
     let of_tenant = || {
         sea_orm::Condition::all()
             .add(api_tokens::Column::TenantId.eq(tenant.as_str()))

@@ -10,8 +10,9 @@ pub struct Model {
     pub token_hash: String,
     pub tenant_id: String,
     pub created_us: i64,
-    /// "tok_…": what `token revoke` and the audit trail name.
-    pub id: String,
+    /// "tok_…": what `token revoke` and the audit trail name. NULL for a
+    /// token the previous release created (see [`crate::store::credentials`]).
+    pub id: Option<String>,
     pub label: String,
     pub expires_us: Option<i64>,
     /// Coarse: written at most once a minute per token and process.

@@ -256,3 +256,26 @@ e2e!(the_scim_edge_refuses_service_accounts, |app| {
     }
     assert_eq!(app.get("/Users").await.body["totalResults"], 0, "nothing was written");
 });
+
+e2e!(last_use_is_recorded_coarsely_off_the_request_path, |app| {
+    assert_eq!(app.get("/Users").await.status, StatusCode::OK);
+    let start = Instant::now();
+    loop {
+        let tokens = admin::credentials::list_tokens(&app.store, &Principal::cli(), "acme").await.unwrap();
+        if tokens[0].last_used_us.is_some() {
+            break;
+        }
+        assert!(start.elapsed() < WITHIN, "last_used was never written");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Within the minute, further uses write nothing.
+    app.store.record_statements(true);
+    for _ in 0..10 {
+        assert_eq!(app.get("/Users?count=0").await.status, StatusCode::OK);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let statements = app.store.recorded();
+    app.store.record_statements(false);
+    assert!(!statements.is_empty(), "statements are recorded");
+    assert!(!statements.iter().any(|s| s.contains("last_used_us")), "{statements:#?}");
+});

@@ -228,7 +228,12 @@ e2e!(a_suspended_tenant_is_refused_everywhere_until_resumed, |app| {
     let got = adm.get_tenant(req(&sa, None, GetTenantRequest { tenant: "acme".into() })).await.unwrap().into_inner();
     assert_eq!(got.state, TenantState::Suspended as i32);
 
-    adm.resume_tenant(req(&sa, None, ResumeTenantRequest { tenant: "acme".into() })).await.unwrap();
+    // An unbound admin naming the suspended tenant in x-tenant-id may still
+    // manage it; the tenant's own admin may not.
+    let own_admin = account(&app, Scope::Admin, Some("acme")).await;
+    let e = adm.resume_tenant(req(&own_admin, None, ResumeTenantRequest { tenant: "acme".into() })).await.unwrap_err();
+    assert_eq!(reason(&e), "ERROR_REASON_TENANT_SUSPENDED");
+    adm.resume_tenant(req(&sa, Some("acme"), ResumeTenantRequest { tenant: "acme".into() })).await.unwrap();
     for path in ["/Users", "/ServiceProviderConfig"] {
         assert!(until_status(&app, &token, path, StatusCode::OK).await < WITHIN);
     }

@@ -89,12 +89,22 @@ impl Principal {
         }
     }
 
-    /// The tenant the call acts on; PERMISSION_DENIED for an unbound
-    /// service account that named none.
+    /// The tenant the call acts on: PERMISSION_DENIED for an unbound
+    /// service account that named none, TENANT_SUSPENDED (PERMISSION_DENIED)
+    /// when it is suspended.
     pub fn tenant(&self) -> Result<&Tenant> {
-        self.tenant
+        let t = self
+            .tenant
             .as_ref()
-            .ok_or_else(|| Error::PermissionDenied("name the tenant in the x-tenant-id metadata".to_owned()))
+            .ok_or_else(|| Error::PermissionDenied("name the tenant in the x-tenant-id metadata".to_owned()))?;
+        match t.state {
+            State::Active => Ok(t),
+            State::Suspended => Err(Error::TenantSuspended),
+            // Being deleted: its own credentials are as good as unknown, and
+            // to anyone else it is gone.
+            State::Deleting if self.bound => Err(Error::Unauthenticated),
+            State::Deleting => Err(Error::NotFound { kind: "Tenant", id: t.name.clone() }),
+        }
     }
 
     /// PERMISSION_DENIED unless the credential has `scope`.
@@ -118,15 +128,13 @@ pub async fn authenticate(store: &Store, metadata: &MetadataMap) -> Result<Princ
     } else {
         credential(store, metadata, token).await?
     };
-    match principal.tenant.as_ref().map(|t| t.state) {
-        Some(State::Suspended) => Err(Error::TenantSuspended),
-        // Being deleted: its own credentials are as good as unknown.
-        Some(State::Deleting) if principal.bound => Err(Error::Unauthenticated),
-        Some(State::Deleting) => {
-            Err(Error::NotFound { kind: "Tenant", id: named_tenant(metadata).unwrap_or_default().to_owned() })
-        }
-        Some(State::Active) | None => Ok(principal),
+    // A credential of a suspended or deleted tenant is refused on every
+    // call; an unbound account is refused only the calls on such a tenant
+    // (see [`Principal::tenant`]), so it can still resume it.
+    if principal.bound {
+        principal.tenant()?;
     }
+    Ok(principal)
 }
 
 /// A tenant token or a service account's secret.

@@ -1,8 +1,8 @@
-//! What a call is authenticated with: a tenant's bearer token today.
-//!
-//! Service accounts (a later change of identity-core) plug in as another
-//! [`CredentialSource`]: a source that mints and refreshes short-lived
-//! tokens and hands out the current one.
+//! What a call is authenticated with: a tenant's bearer token, a service
+//! account's credential ([`ServiceAccount`], with the `x-tenant-id` an
+//! unbound account names its tenant in), or any other
+//! [`CredentialSource`] (e.g. one that mints and refreshes short-lived
+//! tokens and hands out the current one).
 
 use std::fmt;
 use std::sync::Arc;
@@ -16,6 +16,57 @@ use crate::Error;
 pub trait CredentialSource: Send + Sync + 'static {
     /// The header value, e.g. `Bearer <token>`; `None` sends no header.
     fn authorization(&self) -> Result<Option<MetadataValue<Ascii>>, Error>;
+
+    /// The tenant the call acts on, sent as `x-tenant-id` (id or name):
+    /// what a service account bound to no tenant must name. `None` (the
+    /// default) sends none: the credential's own tenant.
+    fn tenant(&self) -> Option<MetadataValue<Ascii>> {
+        None
+    }
+}
+
+/// A service account's credential (`identity-core service-account create`
+/// prints one), and for an account bound to no tenant, the tenant its
+/// calls act on.
+///
+/// ```
+/// use identity_client::{Credentials, ServiceAccount};
+///
+/// let creds = Credentials::from_source(ServiceAccount::new("idsa_123").for_tenant("acme"));
+/// assert!(!format!("{creds:?}").contains("idsa_123"), "never printed");
+/// ```
+pub struct ServiceAccount {
+    authorization: Result<MetadataValue<Ascii>, ()>,
+    tenant: Option<MetadataValue<Ascii>>,
+}
+
+impl ServiceAccount {
+    /// The account's credential, for calls on its own tenant (a bound
+    /// account) or on none (AdminService, for an unbound one).
+    pub fn new(secret: &str) -> Self {
+        Self { authorization: format!("Bearer {secret}").parse().map_err(|_| ()), tenant: None }
+    }
+
+    /// The same account acting on `tenant` (its id or name), sent as
+    /// `x-tenant-id` with every call. A name that cannot be a header value
+    /// is not sent (identity-core then asks for one).
+    pub fn for_tenant(mut self, tenant: &str) -> Self {
+        self.tenant = tenant.parse().ok();
+        self
+    }
+}
+
+impl CredentialSource for ServiceAccount {
+    fn authorization(&self) -> Result<Option<MetadataValue<Ascii>>, Error> {
+        match &self.authorization {
+            Ok(v) => Ok(Some(v.clone())),
+            Err(()) => Invalid.authorization(),
+        }
+    }
+
+    fn tenant(&self) -> Option<MetadataValue<Ascii>> {
+        self.tenant.clone()
+    }
 }
 
 /// The credentials of a [`crate::Client`], cheap to clone.
@@ -57,6 +108,14 @@ impl Credentials {
     /// Credentials from a custom source (e.g. service-account tokens).
     pub fn from_source(source: impl CredentialSource) -> Self {
         Self(Inner::Source(Arc::new(source)))
+    }
+
+    /// The `x-tenant-id` value for the next attempt, if any.
+    pub(crate) fn tenant(&self) -> Option<MetadataValue<Ascii>> {
+        match &self.0 {
+            Inner::Source(s) => s.tenant(),
+            Inner::None | Inner::Bearer(_) => None,
+        }
     }
 
     /// The `authorization` value for the next attempt.

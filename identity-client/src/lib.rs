@@ -46,7 +46,7 @@ use proto::v1::{
 use tonic::codegen::{Body as HttpBody, Bytes, StdError};
 use tonic::transport::{Channel, Endpoint};
 
-pub use credentials::{CredentialSource, Credentials};
+pub use credentials::{CredentialSource, Credentials, ServiceAccount};
 pub use error::Error;
 pub use proto;
 pub use proto::v1::ErrorReason;
@@ -403,6 +403,9 @@ impl<T: Transport + Sync> Client<T> {
             let mut req = tonic::Request::new(msg.clone());
             if let Some(auth) = self.credentials.header()? {
                 req.metadata_mut().insert("authorization", auth);
+            }
+            if let Some(tenant) = self.credentials.tenant() {
+                req.metadata_mut().insert("x-tenant-id", tenant);
             }
             req.set_timeout(left);
             let err = match tokio::time::timeout(left, send(self.channel.clone(), req)).await {

@@ -1,6 +1,8 @@
-//! The `identity-core` binary: `serve`, `migrate`, `tenant …`, `schema …`,
-//! `audit …`;
-//! configuration in [`identity_core::config`].
+//! The `identity-core` binary: `serve`, `migrate`, `tenant …`, `token …`,
+//! `service-account …`, `schema …`, `audit …`; configuration in
+//! [`identity_core::config`]. The administration commands run
+//! [`identity_core::admin`], as AdminService does, acting as the `cli`
+//! principal.
 
 use std::future::Future;
 use std::path::Path;
@@ -8,14 +10,15 @@ use std::path::Path;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use identity_core::Store;
+use identity_core::admin;
 use identity_core::admin::audit as admin_audit;
 use identity_core::admin::oauth;
-use identity_core::admin;
-use identity_core::auth::Principal;
+use identity_core::auth::{Principal, Scope};
 use identity_core::config::{DbConfig, ServeConfig};
 use identity_core::schema_file;
 use identity_core::store::audit::{self, Call};
-use identity_core::store::{self, Page, schemas, tenants};
+use identity_core::store::credentials::{AccountInfo, TokenInfo};
+use identity_core::store::{self, Page, tenants};
 use proto::v1::ResourceType;
 use telemetry::LogFormat;
 use tokio::net::TcpListener;
@@ -46,6 +49,17 @@ enum Command {
     Tenant {
         #[command(subcommand)]
         command: TenantCommand,
+    },
+    /// A tenant's bearer tokens (its SCIM client's credentials).
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Service accounts: credentials of internal gRPC callers (never
+    /// accepted by the SCIM edge).
+    ServiceAccount {
+        #[command(subcommand)]
+        command: AccountCommand,
     },
     /// A tenant's extension schemas (custom attributes, e.g. Okta's).
     Schema {
@@ -80,6 +94,61 @@ enum AuditCommand {
 }
 
 #[derive(Subcommand, Debug)]
+enum TokenCommand {
+    /// Issues another token; prints it alone on the last line (shown once).
+    Issue {
+        /// The tenant's name (or id).
+        #[arg(long)]
+        tenant: String,
+        /// A label to recognise the token by in `token list`.
+        #[arg(long, default_value = "")]
+        label: String,
+        /// Lifetime: a number and s, m, h or d (e.g. 90d); no expiry when unset.
+        #[arg(long)]
+        expires_in: Option<String>,
+    },
+    /// Lists a tenant's tokens, one per line: id, label, created, expires,
+    /// last used, state (never a secret).
+    List {
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Revokes a token by its id (every replica refuses it within 5 s).
+    Revoke {
+        #[arg(long)]
+        tenant: String,
+        /// The token's id (tok_…), as `token list` shows it.
+        id: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum AccountCommand {
+    /// Creates a service account; prints its credential alone on the last
+    /// line (shown once).
+    Create {
+        /// A name to recognise it by.
+        name: String,
+        /// read (Get and List), write (every user, group and schema call) or
+        /// admin (write, plus AdminService).
+        #[arg(long)]
+        scope: String,
+        /// Bind it to this tenant (name or id); unset: it names the tenant
+        /// of each call in the x-tenant-id metadata.
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Lists service accounts (of one tenant with --tenant), one per line:
+    /// id, name, scope, tenant, created, last used, state.
+    List {
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Revokes a service account by its id (sa_…).
+    Revoke { id: String },
+}
+
+#[derive(Subcommand, Debug)]
 enum SchemaCommand {
     /// Declares an extension schema, read from an RFC 7643 schema document
     /// (JSON, as /Schemas shows schemas; simple attribute types only).
@@ -98,6 +167,13 @@ enum SchemaCommand {
         #[arg(long)]
         tenant: String,
     },
+    /// Deletes an extension schema and every value stored under it.
+    Delete {
+        #[arg(long)]
+        tenant: String,
+        /// The schema's URN.
+        urn: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -106,6 +182,9 @@ enum TenantCommand {
     Create {
         /// Unique tenant name.
         name: String,
+        /// Label of the first token.
+        #[arg(long, default_value = "")]
+        label: String,
     },
     /// Sets a tenant's SCIM compatibility mode: lenient (default: what Okta and
     /// Entra send) or strict (the SCIM interoperability profile).
@@ -115,7 +194,7 @@ enum TenantCommand {
         /// lenient or strict.
         mode: String,
     },
-    /// Lists tenants: name, id, mode.
+    /// Lists tenants: name, id, mode (and `suspended` for a suspended tenant).
     List,
     /// Accepts OAuth 2.0 JWT access tokens (RFC 9068) from an issuer for the
     /// tenant (Okta OIN and Entra gallery apps), besides its bearer tokens;
@@ -160,6 +239,14 @@ enum TenantCommand {
         /// The tenant's name or id.
         name: String,
     },
+    /// Refuses every credential of the tenant (SCIM 403, gRPC
+    /// PERMISSION_DENIED) until resumed; nothing is deleted.
+    Suspend { name: String },
+    /// Lifts a suspension.
+    Resume { name: String },
+    /// Deletes the tenant and every row it owns, in bounded batches; run it
+    /// again to finish an interrupted delete.
+    Delete { name: String },
 }
 
 #[tokio::main]
@@ -198,11 +285,11 @@ async fn main() -> anyhow::Result<()> {
             let applied = store::migrate(db).await.context("cannot apply migrations")?;
             tracing::info!(applied = applied.len(), "migrations applied");
         }
-        Command::Tenant { command: TenantCommand::Create { name } } => {
+        Command::Tenant { command: TenantCommand::Create { name, label } } => {
             let store = open(db, false).await?;
-            let (tenant, token) =
-                audit::scope(Call::cli("identity.v1.AdminService/CreateTenant"), tenants::create(&store, &name))
-                    .await?;
+            let cli = Principal::cli();
+            let created = admin::tenants::create(&store, &cli, &name, &label);
+            let (tenant, _, token) = audit::scope(Call::cli("identity.v1.AdminService/CreateTenant"), created).await?;
             println!("tenant {} created with id {}", tenant.name, tenant.id);
             println!("bearer token (shown once; send it as 'Authorization: Bearer <token>'):");
             println!("{token}");
@@ -210,7 +297,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Tenant { command: TenantCommand::SetMode { name, mode } } => {
             let mode = tenants::Mode::parse(&mode)?;
             let store = open(db, false).await?;
-            let tenant = tenants::set_mode(&store, &name, mode).await?;
+            let tenant = admin::tenants::update(&store, &Principal::cli(), &name, None, Some(mode)).await?;
             println!("tenant {} is now {}", tenant.name, tenant.mode.as_str());
         }
         Command::Tenant {
@@ -245,16 +332,14 @@ async fn main() -> anyhow::Result<()> {
             let json = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let schema = schema_file::parse(&json, rt).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
             let store = open(db, false).await?;
-            let t = tenants::find_by_name(&store, &tenant).await?;
-            let s =
-                audit::scope(Call::cli("identity.v1.AdminService/AddSchema"), schemas::create(&store, &t.id, schema))
-                    .await?;
-            println!("schema {} ({} attributes) added to tenant {}", s.id, s.attributes.len(), t.name);
+            let cli = Principal::cli();
+            let added = admin::schemas::add(&store, &cli, &tenant, schema);
+            let s = audit::scope(Call::cli("identity.v1.AdminService/AddSchema"), added).await?;
+            println!("schema {} ({} attributes) added to tenant {tenant}", s.id, s.attributes.len());
         }
         Command::Schema { command: SchemaCommand::List { tenant } } => {
             let store = open(db, false).await?;
-            let t = tenants::find_by_name(&store, &tenant).await?;
-            for s in schemas::all(&store, &t.id).await? {
+            for s in admin::schemas::list(&store, &Principal::cli(), &tenant).await? {
                 let names: Vec<&str> = s.attributes.iter().map(|a| a.name.as_str()).collect();
                 println!(
                     "{}\t{}\t{}",
@@ -298,11 +383,97 @@ async fn main() -> anyhow::Result<()> {
             let (t, o) = admin::limits::get(&store, &Principal::cli(), &name).await?;
             println!("{}\t{}", t.name, show_limits(o));
         }
+        Command::Schema { command: SchemaCommand::Delete { tenant, urn } } => {
+            let store = open(db, false).await?;
+            let values = admin::schemas::delete(&store, &Principal::cli(), &tenant, &urn).await?;
+            println!("schema {urn} deleted from tenant {tenant} with {values} stored values");
+        }
         Command::Tenant { command: TenantCommand::List } => {
             let store = open(db, false).await?;
-            for t in tenants::list(&store).await? {
-                println!("{}\t{}\t{}", t.name, t.id, t.mode.as_str());
+            let mut after: Option<String> = None;
+            loop {
+                let (page, next) = admin::tenants::list(&store, &Principal::cli(), 0, after.as_deref()).await?;
+                for t in page {
+                    // A fourth column only for a suspended tenant: scripts
+                    // reading name, id, mode keep working.
+                    match t.state {
+                        tenants::State::Active => println!("{}\t{}\t{}", t.name, t.id, t.mode.as_str()),
+                        other => println!("{}\t{}\t{}\t{}", t.name, t.id, t.mode.as_str(), other.as_str()),
+                    }
+                }
+                match next {
+                    Some(n) => after = Some(n),
+                    None => break,
+                }
             }
+        }
+        Command::Tenant { command: TenantCommand::Suspend { name } } => {
+            let store = open(db, false).await?;
+            let t = admin::tenants::suspend(&store, &Principal::cli(), &name).await?;
+            println!("tenant {} is suspended: every credential is refused until `tenant resume`", t.name);
+        }
+        Command::Tenant { command: TenantCommand::Resume { name } } => {
+            let store = open(db, false).await?;
+            let t = admin::tenants::resume(&store, &Principal::cli(), &name).await?;
+            println!("tenant {} is active again", t.name);
+        }
+        Command::Tenant { command: TenantCommand::Delete { name } } => {
+            let store = open(db, false).await?;
+            let rows = admin::tenants::delete(&store, &Principal::cli(), &name).await?;
+            println!("tenant {name} deleted ({rows} rows)");
+        }
+        Command::Token { command: TokenCommand::Issue { tenant, label, expires_in } } => {
+            let lifetime = match expires_in {
+                Some(s) => admin::credentials::parse_lifetime(&s)?,
+                None => None,
+            };
+            let store = open(db, false).await?;
+            let (t, secret) =
+                admin::credentials::issue_token(&store, &Principal::cli(), &tenant, &label, lifetime).await?;
+            println!("token {} issued for tenant {tenant}{}", t.id, expiry_note(t.expires_us));
+            println!("bearer token (shown once; send it as 'Authorization: Bearer <token>'):");
+            println!("{secret}");
+        }
+        Command::Token { command: TokenCommand::List { tenant } } => {
+            let store = open(db, false).await?;
+            for t in admin::credentials::list_tokens(&store, &Principal::cli(), &tenant).await? {
+                println!("{}", token_line(&t));
+            }
+        }
+        Command::Token { command: TokenCommand::Revoke { tenant, id } } => {
+            let store = open(db, false).await?;
+            let t = admin::credentials::revoke_token(&store, &Principal::cli(), &tenant, &id).await?;
+            println!("token {} revoked; every replica refuses it within 5 seconds", t.id);
+        }
+        Command::ServiceAccount { command: AccountCommand::Create { name, scope, tenant } } => {
+            let scope = Scope::parse(&scope)?;
+            let store = open(db, false).await?;
+            let (a, secret) =
+                admin::credentials::create_service_account(&store, &Principal::cli(), &name, scope, tenant.as_deref())
+                    .await?;
+            match &tenant {
+                Some(t) => {
+                    println!("service account {} ({}) created with scope {} for tenant {t}", a.name, a.id, a.scope)
+                }
+                None => println!(
+                    "service account {} ({}) created with scope {}, bound to no tenant: name the tenant of each call \
+                     in the x-tenant-id metadata",
+                    a.name, a.id, a.scope
+                ),
+            }
+            println!("credential (shown once; send it as 'authorization: Bearer <credential>'):");
+            println!("{secret}");
+        }
+        Command::ServiceAccount { command: AccountCommand::List { tenant } } => {
+            let store = open(db, false).await?;
+            for a in admin::credentials::list_service_accounts(&store, &Principal::cli(), tenant.as_deref()).await? {
+                println!("{}", account_line(&a));
+            }
+        }
+        Command::ServiceAccount { command: AccountCommand::Revoke { id } } => {
+            let store = open(db, false).await?;
+            let a = admin::credentials::revoke_service_account(&store, &Principal::cli(), &id).await?;
+            println!("service account {} revoked", a.id);
         }
     }
     Ok(())
@@ -312,6 +483,48 @@ async fn main() -> anyhow::Result<()> {
 fn show_limits(o: store::limits::Overrides) -> String {
     let v = |v: Option<u32>| v.map_or_else(|| "default".to_owned(), |v| v.to_string());
     format!("rps={} burst={} concurrency={}", v(o.rps), v(o.burst), v(o.concurrency))
+}
+
+/// An optional time for a listing: RFC 3339, or `-`.
+fn when(us: Option<i64>) -> String {
+    us.and_then(chrono::DateTime::from_timestamp_micros)
+        .map_or_else(|| "-".to_owned(), |t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
+/// `, expires <time>` when the credential expires.
+fn expiry_note(expires_us: Option<i64>) -> String {
+    expires_us.map(|e| format!(", expires {}", when(Some(e)))).unwrap_or_default()
+}
+
+/// One `token list` line: id, label, created, expires, last used, state.
+fn token_line(t: &TokenInfo) -> String {
+    let state = match (t.revoked_us, t.expires_us) {
+        (Some(_), _) => "revoked",
+        (None, Some(e)) if e <= chrono::Utc::now().timestamp_micros() => "expired",
+        _ => "active",
+    };
+    let label = if t.label.is_empty() { "-" } else { t.label.as_str() };
+    format!(
+        "{}\t{label}\tcreated={}\texpires={}\tlast_used={}\t{state}",
+        t.id,
+        when(Some(t.created_us)),
+        when(t.expires_us),
+        when(t.last_used_us)
+    )
+}
+
+/// One `service-account list` line.
+fn account_line(a: &AccountInfo) -> String {
+    let tenant = a.tenant_id.as_ref().map_or_else(|| "-".to_owned(), ToString::to_string);
+    let state = if a.revoked_us.is_some() { "revoked" } else { "active" };
+    format!(
+        "{}\t{}\t{}\ttenant={tenant}\tcreated={}\tlast_used={}\t{state}",
+        a.id,
+        a.name,
+        a.scope,
+        when(Some(a.created_us)),
+        when(a.last_used_us)
+    )
 }
 
 /// Connects. SQLite (one process owns the file) and `--migrate` apply

@@ -19,6 +19,7 @@ mod m20261130_000004_member_count;
 mod m20261201_000004_counters;
 mod m20261201_000005_request_ids;
 mod m20261201_000006_schema_enum_numbers;
+mod m20261202_000007_credentials;
 mod m20261202_000008_oauth;
 mod m20261202_000009_limits;
 mod m20261202_000010_audit;
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000004_counters::Migration),
             Box::new(m20261201_000005_request_ids::Migration),
             Box::new(m20261201_000006_schema_enum_numbers::Migration),
+            Box::new(m20261202_000007_credentials::Migration),
             Box::new(m20261202_000008_oauth::Migration),
             Box::new(m20261202_000009_limits::Migration),
             Box::new(m20261202_000010_audit::Migration),

@@ -3,6 +3,10 @@
 use clap::Parser;
 pub use telemetry::LogFormat;
 
+/// Longest --tenant-cache-secs: with identity-core's 2-second credential
+/// cache, a revoked credential is refused within 2 + 2 < 5 seconds.
+pub const MAX_TENANT_CACHE_SECS: u64 = 2;
+
 /// scim-edge settings.
 #[derive(Parser, Debug, Clone)]
 #[command(name = "scim-edge", version, about = "Stateless SCIM 2.0 endpoint (/scim/v2) in front of identity-core")]
@@ -40,9 +44,18 @@ pub struct Config {
     )]
     pub advertise_group_members: bool,
     /// How long a tenant's mode and schemas are remembered, in seconds (0:
-    /// ask identity-core on every request). Credentials are checked by
-    /// identity-core on every call regardless.
-    #[arg(long, env = "SCIM_EDGE_TENANT_CACHE_SECS", default_value_t = 5)]
+    /// ask identity-core on every request), at most 2. Requests that call
+    /// identity-core have their credential checked there regardless; the
+    /// ones the edge answers alone (/Schemas, /ResourceTypes,
+    /// /ServiceProviderConfig) rely on this entry, so with identity-core's
+    /// own 2-second cache a revoked token or a suspended tenant is refused
+    /// everywhere within 5 seconds.
+    #[arg(
+        long,
+        env = "SCIM_EDGE_TENANT_CACHE_SECS",
+        default_value_t = 2,
+        value_parser = clap::value_parser!(u64).range(0..=MAX_TENANT_CACHE_SECS)
+    )]
     pub tenant_cache_secs: u64,
     /// Deadline of each call to identity-core, in seconds.
     #[arg(long, env = "SCIM_EDGE_CORE_TIMEOUT_SECS", default_value_t = 30)]
@@ -72,7 +85,7 @@ impl Config {
             public_url: None,
             max_body_bytes: 1024 * 1024,
             advertise_group_members: false,
-            tenant_cache_secs: 5,
+            tenant_cache_secs: MAX_TENANT_CACHE_SECS,
             core_timeout_secs: 30,
             core_resolve_secs: 5,
             request_timeout_secs: 60,
@@ -80,5 +93,19 @@ impl Config {
             metrics_listen: None,
             log_format: LogFormat::Text,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tenant_cache_cannot_outlive_a_revocation() {
+        let parse = |extra: &[&str]| Config::try_parse_from([&["scim-edge"][..], extra].concat());
+        assert_eq!(parse(&[]).map(|c| c.tenant_cache_secs).ok(), Some(2));
+        assert_eq!(parse(&["--tenant-cache-secs", "0"]).map(|c| c.tenant_cache_secs).ok(), Some(0));
+        assert!(parse(&["--tenant-cache-secs", "3"]).is_err(), "core 2 s + edge 3 s is 5 s: too late");
+        assert_eq!(Config::for_core("http://x").tenant_cache_secs, MAX_TENANT_CACHE_SECS);
     }
 }

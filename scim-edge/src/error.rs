@@ -82,6 +82,12 @@ impl ScimError {
         Self::new(StatusCode::UNAUTHORIZED, None, detail)
     }
 
+    /// RFC 7644 §3.12: a valid credential that may not do this (a
+    /// suspended tenant, a credential this endpoint does not take).
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, None, detail)
+    }
+
     pub fn method_not_allowed() -> Self {
         Self::new(StatusCode::METHOD_NOT_ALLOWED, None, "method not allowed on this endpoint")
     }
@@ -138,6 +144,7 @@ impl From<identity_client::Error> for ScimError {
         let message = err.message().to_owned();
         match (err.code(), err.reason()) {
             (Code::Unauthenticated, _) => Self::unauthorized("missing or invalid bearer token"),
+            (Code::PermissionDenied, _) => Self::forbidden(message),
             (Code::NotFound, _) => Self::not_found(message),
             (Code::AlreadyExists, _) => Self::new(StatusCode::CONFLICT, Some(ScimType::Uniqueness), message),
             (Code::InvalidArgument, Reason::InvalidFilter) => Self::bad_request(ScimType::InvalidFilter, message),

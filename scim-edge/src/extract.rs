@@ -11,7 +11,7 @@ use tonic::metadata::MetadataValue;
 
 use std::sync::Arc;
 
-use proto::v1::{CompatibilityMode, WhoAmIRequest};
+use proto::v1::{CompatibilityMode, CredentialKind, WhoAmIRequest};
 
 use crate::error::ScimError;
 use crate::schema::{Registry, ResourceKind, Scope};
@@ -82,6 +82,16 @@ where
                 who.metadata_mut().insert("authorization", token.clone());
                 crate::observe::propagate(who.metadata_mut());
                 let t = state.tenants.clone().who_am_i(who).await?.into_inner();
+                // Service accounts are for internal gRPC callers: a SCIM
+                // client takes a tenant token or an OAuth token. 403, not
+                // 401: the credential is valid, and asking again with it
+                // (what a 401 challenge invites) cannot help. Not cached, so
+                // the answer never outlives the credential.
+                if t.caller.as_ref().is_some_and(|c| c.kind == CredentialKind::ServiceAccount as i32) {
+                    return Err(ScimError::forbidden(
+                        "service-account credentials are not accepted here; use a tenant token or an OAuth token",
+                    ));
+                }
                 let mode = match CompatibilityMode::try_from(t.mode) {
                     Ok(CompatibilityMode::Strict) => Mode::Strict,
                     // Unspecified is never sent; a newer mode reads leniently.

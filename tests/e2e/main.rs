@@ -4,11 +4,13 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod admin;
 mod adversarial;
 mod audit;
 mod auth;
 mod bulk;
 mod client;
+mod credentials;
 mod custom_schemas;
 mod discovery;
 mod errors;

@@ -49,6 +49,8 @@ pub struct TestApp {
     pub token: String,
     pub store: Store,
     pub backend: Backend,
+    /// The test database's URL (for tests that inspect rows directly).
+    pub database_url: String,
     http: reqwest::Client,
     stops: Vec<oneshot::Sender<()>>,
     db: Option<Db>,
@@ -123,6 +125,7 @@ impl TestApp {
             token: String::new(),
             store: store.clone(),
             backend,
+            database_url: url.clone(),
             http: reqwest::Client::new(),
             stops: Vec::new(),
             db: Some(db),

@@ -41,7 +41,7 @@ pub async fn list(store: &Store, actor: &Principal, listing: Listing, page: &Pag
         }
         None
     } else {
-        let tenant = tenants::find(store, &listing.tenant).await?;
+        let tenant = tenants::resolve(store, &listing.tenant, false).await?;
         if actor.bound && actor.tenant.as_ref().is_none_or(|t| t.id != tenant.id) {
             return Err(Error::PermissionDenied("this credential may list its own tenant's events only".to_owned()));
         }

@@ -5,5 +5,8 @@
 //! the audit trail names who did it.
 
 pub mod audit;
+pub mod credentials;
 pub mod limits;
 pub mod oauth;
+pub mod schemas;
+pub mod tenants;

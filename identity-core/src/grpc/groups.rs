@@ -12,6 +12,7 @@ use proto::v1::{
 use tonic::{Request, Response, Status};
 
 use super::{authenticate, expected_version, once, page, total};
+use crate::auth::Scope;
 use crate::domain::{MemberKind, MemberRef, ResourceId, ValidGroup};
 use crate::error::{Error, Result};
 use crate::store::groups::{self as store, GroupFields, MemberChange};
@@ -31,7 +32,7 @@ fn members(list: &[Member]) -> Result<Vec<MemberRef>> {
 #[tonic::async_trait]
 impl GroupService for Groups {
     async fn create_group(&self, req: Request<CreateGroupRequest>) -> Result<Response<Group>, Status> {
-        let tenant = authenticate(&self.store, &req).await?;
+        let tenant = authenticate(&self.store, &req, Scope::Write).await?;
         let CreateGroupRequest { group, request_id } = req.into_inner();
         let group = group.ok_or(Error::MissingField { field: "group" })?;
         let valid = ValidGroup::parse(&group)?;
@@ -45,14 +46,14 @@ impl GroupService for Groups {
     }
 
     async fn get_group(&self, req: Request<GetGroupRequest>) -> Result<Response<Group>, Status> {
-        let tenant = authenticate(&self.store, &req).await?;
+        let tenant = authenticate(&self.store, &req, Scope::Read).await?;
         let GetGroupRequest { id, include_members } = req.into_inner();
         let id = ResourceId::parse(KIND, &id)?;
         Ok(Response::new(store::get(&self.store, &tenant, &id, include_members).await?))
     }
 
     async fn list_groups(&self, req: Request<ListGroupsRequest>) -> Result<Response<ListGroupsResponse>, Status> {
-        let tenant = authenticate(&self.store, &req).await?;
+        let tenant = authenticate(&self.store, &req, Scope::Read).await?;
         let ListGroupsRequest { filter, include_members, sort, page_size, page_token, skip, include_total_size } =
             req.into_inner();
         let page = page(page_size, &page_token, skip, include_total_size)?;
@@ -63,7 +64,7 @@ impl GroupService for Groups {
     }
 
     async fn replace_group(&self, req: Request<ReplaceGroupRequest>) -> Result<Response<Group>, Status> {
-        let tenant = authenticate(&self.store, &req).await?;
+        let tenant = authenticate(&self.store, &req, Scope::Write).await?;
         let ReplaceGroupRequest { id, group, expected_version: v, include_members } = req.into_inner();
         let id = ResourceId::parse(KIND, &id)?;
         let group = group.ok_or(Error::MissingField { field: "group" })?;
@@ -74,7 +75,7 @@ impl GroupService for Groups {
     }
 
     async fn update_group(&self, req: Request<UpdateGroupRequest>) -> Result<Response<Group>, Status> {
-        let tenant = authenticate(&self.store, &req).await?;
+        let tenant = authenticate(&self.store, &req, Scope::Write).await?;
         let UpdateGroupRequest { id, group, update_mask, member_changes, expected_version: v, include_members } =
             req.into_inner();
         let id = ResourceId::parse(KIND, &id)?;
@@ -125,7 +126,7 @@ impl GroupService for Groups {
     }
 
     async fn delete_group(&self, req: Request<DeleteGroupRequest>) -> Result<Response<DeleteGroupResponse>, Status> {
-        let tenant = authenticate(&self.store, &req).await?;
+        let tenant = authenticate(&self.store, &req, Scope::Write).await?;
         let DeleteGroupRequest { id, expected_version: v } = req.into_inner();
         let id = ResourceId::parse(KIND, &id)?;
         store::delete(&self.store, &tenant, &id, expected_version(v.as_deref())?).await?;
@@ -136,7 +137,7 @@ impl GroupService for Groups {
         &self,
         req: Request<ListGroupMembersRequest>,
     ) -> Result<Response<ListGroupMembersResponse>, Status> {
-        let tenant = authenticate(&self.store, &req).await?;
+        let tenant = authenticate(&self.store, &req, Scope::Read).await?;
         let ListGroupMembersRequest { group_id, page_size, page_token, skip, include_total_size } = req.into_inner();
         let id = ResourceId::parse(KIND, &group_id)?;
         let page = page(page_size, &page_token, skip, include_total_size)?;
@@ -148,7 +149,7 @@ impl GroupService for Groups {
         }))
     }
     async fn create_membership(&self, req: Request<CreateMembershipRequest>) -> Result<Response<Membership>, Status> {
-        let tenant = authenticate(&self.store, &req).await?;
+        let tenant = authenticate(&self.store, &req, Scope::Write).await?;
         let CreateMembershipRequest { group_id, member, request_id } = req.into_inner();
         let group = ResourceId::parse_member(&group_id)
             .map_err(|_| Error::invalid("group_id", format!("group {group_id} does not exist")))?;
@@ -163,7 +164,7 @@ impl GroupService for Groups {
     }
 
     async fn get_membership(&self, req: Request<GetMembershipRequest>) -> Result<Response<Membership>, Status> {
-        let tenant = authenticate(&self.store, &req).await?;
+        let tenant = authenticate(&self.store, &req, Scope::Read).await?;
         let GetMembershipRequest { group_id, member_id } = req.into_inner();
         let (group, member) = membership_ids(&group_id, &member_id)?;
         Ok(Response::new(memberships::get(&self.store, &tenant, &group, &member).await?))
@@ -173,7 +174,7 @@ impl GroupService for Groups {
         &self,
         req: Request<ListMembershipsRequest>,
     ) -> Result<Response<ListMembershipsResponse>, Status> {
-        let tenant = authenticate(&self.store, &req).await?;
+        let tenant = authenticate(&self.store, &req, Scope::Read).await?;
         let ListMembershipsRequest {
             group_id,
             member_id,
@@ -212,7 +213,7 @@ impl GroupService for Groups {
         &self,
         req: Request<DeleteMembershipRequest>,
     ) -> Result<Response<DeleteMembershipResponse>, Status> {
-        let tenant = authenticate(&self.store, &req).await?;
+        let tenant = authenticate(&self.store, &req, Scope::Write).await?;
         let DeleteMembershipRequest { group_id, member_id } = req.into_inner();
         let (group, member) = membership_ids(&group_id, &member_id)?;
         memberships::delete(&self.store, &tenant, &group, &member).await?;

@@ -16,7 +16,7 @@ use proto::v1::user_service_server::UserServiceServer;
 use tonic::Request;
 use tonic::service::Routes;
 
-use crate::auth::Principal;
+use crate::auth::{Principal, Scope};
 use crate::domain::{TenantId, parse_version};
 use crate::error::{Error, Result};
 use crate::store::request_ids::Once;
@@ -43,9 +43,13 @@ async fn principal<T>(store: &Store, req: &Request<T>) -> Result<Principal> {
     Ok(p)
 }
 
-/// The tenant a call acts on.
-async fn authenticate<T>(store: &Store, req: &Request<T>) -> Result<TenantId> {
-    Ok(principal(store, req).await?.tenant()?.id.clone())
+/// The tenant a call acts on, when its caller has `scope` (Get and List
+/// methods need Read, every other method Write): PERMISSION_DENIED
+/// otherwise.
+async fn authenticate<T>(store: &Store, req: &Request<T>, scope: Scope) -> Result<TenantId> {
+    let p = principal(store, req).await?;
+    p.require(scope)?;
+    Ok(p.tenant()?.id.clone())
 }
 
 /// The paging fields of a List request (see "Paging" in common.proto).

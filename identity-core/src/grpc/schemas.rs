@@ -6,6 +6,7 @@ use proto::v1::{CreateSchemaRequest, ListSchemasRequest, ListSchemasResponse, Mu
 use tonic::{Request, Response, Status};
 
 use super::{authenticate, once};
+use crate::auth::Scope;
 use crate::error::Error;
 use crate::store::{Store, request_ids, schemas as store};
 
@@ -16,7 +17,7 @@ pub struct Schemas {
 #[tonic::async_trait]
 impl SchemaService for Schemas {
     async fn create_schema(&self, req: Request<CreateSchemaRequest>) -> Result<Response<Schema>, Status> {
-        let tenant = authenticate(&self.store, &req).await?;
+        let tenant = authenticate(&self.store, &req, Scope::Write).await?;
         let CreateSchemaRequest { schema, request_id } = req.into_inner();
         let mut schema = schema.ok_or(Error::MissingField { field: "schema" })?;
         // Unset mutability and returned take the RFC 7643 defaults, so
@@ -38,7 +39,7 @@ impl SchemaService for Schemas {
     }
 
     async fn list_schemas(&self, req: Request<ListSchemasRequest>) -> Result<Response<ListSchemasResponse>, Status> {
-        let tenant = authenticate(&self.store, &req).await?;
+        let tenant = authenticate(&self.store, &req, Scope::Read).await?;
         Ok(Response::new(ListSchemasResponse { schemas: store::all(&self.store, &tenant).await? }))
     }
 }

@@ -15,25 +15,30 @@ pub struct Tenants {
 impl TenantService for Tenants {
     async fn who_am_i(&self, req: Request<WhoAmIRequest>) -> Result<Response<Tenant>, Status> {
         let principal = super::principal(&self.store, &req).await?;
-        let t = principal.tenant()?.clone();
-        Ok(Response::new(Tenant { caller: Some(caller(&principal)), ..message(&self.store, t).await? }))
+        let mut t = tenant_message(&self.store, principal.tenant()?).await?;
+        t.caller = Some(caller(&principal));
+        Ok(Response::new(t))
     }
 }
 
-/// A stored tenant for the wire, with its extension schemas (no limits,
-/// OAuth or caller: those who know them fill them in).
-pub(super) async fn message(store: &Store, t: store::Tenant) -> crate::error::Result<Tenant> {
+/// A tenant for the wire, with its extension schemas.
+pub(super) async fn tenant_message(store: &Store, t: &store::Tenant) -> crate::error::Result<Tenant> {
     let mode = match t.mode {
         store::Mode::Lenient => CompatibilityMode::Lenient,
         store::Mode::Strict => CompatibilityMode::Strict,
     };
+    let state = match t.state {
+        store::State::Suspended => TenantState::Suspended,
+        // A tenant being deleted is never shown.
+        store::State::Active | store::State::Deleting => TenantState::Active,
+    };
     Ok(Tenant {
         id: t.id.to_string(),
-        schemas: crate::store::schemas::all(store, &t.id).await?,
-        name: t.name,
+        name: t.name.clone(),
         created: Some(crate::store::timestamp(t.created_us)),
         mode: mode as i32,
-        state: TenantState::Active as i32,
+        schemas: crate::store::schemas::all(store, &t.id).await?,
+        state: state as i32,
         limits: None,
         oauth: None,
         caller: None,

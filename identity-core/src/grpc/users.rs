@@ -9,6 +9,7 @@ use proto::v1::{
 use tonic::{Request, Response, Status};
 
 use super::{authenticate, expected_version, once, page, total};
+use crate::auth::Scope;
 use crate::domain::{ResourceId, ValidUser};
 use crate::error::{Error, Result};
 use crate::store::{ListRequest, Listed, Store, request_ids, users as store};
@@ -22,7 +23,7 @@ pub struct Users {
 #[tonic::async_trait]
 impl UserService for Users {
     async fn create_user(&self, req: Request<CreateUserRequest>) -> Result<Response<User>, Status> {
-        let tenant = authenticate(&self.store, &req).await?;
+        let tenant = authenticate(&self.store, &req, Scope::Write).await?;
         // The password is write-only and not stored by this version; it is
         // dropped here and never logged.
         let CreateUserRequest { user, password: _, request_id } = req.into_inner();
@@ -39,13 +40,13 @@ impl UserService for Users {
     }
 
     async fn get_user(&self, req: Request<GetUserRequest>) -> Result<Response<User>, Status> {
-        let tenant = authenticate(&self.store, &req).await?;
+        let tenant = authenticate(&self.store, &req, Scope::Read).await?;
         let id = ResourceId::parse(KIND, &req.get_ref().id)?;
         Ok(Response::new(store::get(&self.store, &tenant, &id).await?))
     }
 
     async fn list_users(&self, req: Request<ListUsersRequest>) -> Result<Response<ListUsersResponse>, Status> {
-        let tenant = authenticate(&self.store, &req).await?;
+        let tenant = authenticate(&self.store, &req, Scope::Read).await?;
         let ListUsersRequest { filter, sort, page_size, page_token, skip, include_total_size } = req.into_inner();
         let page = page(page_size, &page_token, skip, include_total_size)?;
         let request = ListRequest { filter: filter.as_ref(), sort: sort.as_ref(), page };
@@ -54,7 +55,7 @@ impl UserService for Users {
     }
 
     async fn replace_user(&self, req: Request<ReplaceUserRequest>) -> Result<Response<User>, Status> {
-        let tenant = authenticate(&self.store, &req).await?;
+        let tenant = authenticate(&self.store, &req, Scope::Write).await?;
         let ReplaceUserRequest { id, user, expected_version: v } = req.into_inner();
         let id = ResourceId::parse(KIND, &id)?;
         let user = ValidUser::parse(user.ok_or(Error::MissingField { field: "user" })?)?;
@@ -63,7 +64,7 @@ impl UserService for Users {
     }
 
     async fn update_user(&self, req: Request<UpdateUserRequest>) -> Result<Response<User>, Status> {
-        let tenant = authenticate(&self.store, &req).await?;
+        let tenant = authenticate(&self.store, &req, Scope::Write).await?;
         let UpdateUserRequest { id, user, update_mask, expected_version: v } = req.into_inner();
         let id = ResourceId::parse(KIND, &id)?;
         let from = user.unwrap_or_default();
@@ -79,7 +80,7 @@ impl UserService for Users {
     }
 
     async fn import_users(&self, req: Request<ImportUsersRequest>) -> Result<Response<ImportUsersResponse>, Status> {
-        let tenant = authenticate(&self.store, &req).await?;
+        let tenant = authenticate(&self.store, &req, Scope::Write).await?;
         let ImportUsersRequest { users, request_id } = req.into_inner();
         let key = ImportUsersRequest { users, request_id: String::new() };
         let bytes = key.encode_to_vec();
@@ -100,7 +101,7 @@ impl UserService for Users {
     }
 
     async fn delete_user(&self, req: Request<DeleteUserRequest>) -> Result<Response<DeleteUserResponse>, Status> {
-        let tenant = authenticate(&self.store, &req).await?;
+        let tenant = authenticate(&self.store, &req, Scope::Write).await?;
         let DeleteUserRequest { id, expected_version: v } = req.into_inner();
         let id = ResourceId::parse(KIND, &id)?;
         store::delete(&self.store, &tenant, &id, expected_version(v.as_deref())?).await?;

@@ -6,6 +6,7 @@ pub mod audit;
 mod auth_cache;
 mod cluster;
 mod counters;
+pub mod credentials;
 mod entities;
 mod filter;
 pub mod groups;
@@ -18,6 +19,7 @@ mod nesting;
 pub mod oauth;
 mod paging;
 pub mod read_limit;
+pub mod purge;
 pub mod request_ids;
 mod retry;
 pub mod schemas;
@@ -63,6 +65,8 @@ pub struct Store {
     stats: Arc<stats::Stats>,
     /// Token -> tenant, briefly (see [`auth_cache`]).
     auth: Arc<auth_cache::AuthCache>,
+    /// When each credential's last use was written (see [`auth_cache::LastUsed`]).
+    last_used: Arc<auth_cache::LastUsed>,
     /// Where recent index pages ended (see [`paging::Boundaries`]).
     boundaries: Arc<paging::Boundaries>,
     /// OAuth issuer -> tenant, briefly (see [`oauth::IssuerCache`]).
@@ -94,6 +98,7 @@ impl Store {
             db,
             stats,
             auth: Arc::new(auth_cache::AuthCache::default()),
+            last_used: Arc::new(auth_cache::LastUsed::default()),
             boundaries: Arc::new(paging::Boundaries::default()),
             oauth: Arc::new(oauth::IssuerCache::default()),
             max_counted: paging::MAX_COUNTED,
@@ -218,6 +223,10 @@ impl Store {
 
     pub(crate) fn oauth_cache(&self) -> &oauth::IssuerCache {
         &self.oauth
+    }
+
+    pub(crate) fn last_used(&self) -> &auth_cache::LastUsed {
+        &self.last_used
     }
 
     pub(crate) fn conn(&self) -> &DatabaseConnection {

@@ -82,6 +82,21 @@ pub(crate) async fn list<C: ConnectionTrait>(conn: &C, tenant: &TenantId) -> Res
         .collect()
 }
 
+/// Removes the declaration of the schema `urn` (case-insensitive) from
+/// `tenant`; returns its canonical URN, None when there was none. Its stored
+/// values are purged separately, in batches ([`super::purge::schema_values`]).
+pub async fn delete(store: &Store, tenant: &TenantId, urn: &str) -> Result<Option<String>> {
+    let Some(schema) = all(store, tenant).await?.into_iter().find(|s| s.id.eq_ignore_ascii_case(urn.trim())) else {
+        return Ok(None);
+    };
+    tenant_schemas::Entity::delete_many()
+        .filter(tenant_schemas::Column::TenantId.eq(tenant.as_str()))
+        .filter(tenant_schemas::Column::Urn.eq(schema.id.as_str()))
+        .exec(store.conn())
+        .await?;
+    Ok(Some(schema.id))
+}
+
 /// The extension schemas of one resource type of one tenant.
 #[derive(Clone, Debug, Default)]
 pub struct Custom {

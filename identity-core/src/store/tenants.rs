@@ -1,12 +1,11 @@
-//! Tenants and their bearer tokens. Tokens are 256 random bits, shown once,
-//! stored only as SHA-256 hashes (a fast hash suits random secrets).
+//! Tenants: their names, SCIM compatibility modes and states. Their
+//! credentials live in [`super::credentials`].
 
-use sea_orm::sea_query::ExprTrait;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, SqlErr};
-use sha2::{Digest, Sha256};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr};
 
+use super::credentials::{self, TokenInfo};
 use super::entities::{api_tokens, tenants};
-use super::{Store, audit, in_tx, time};
+use super::{Store, audit, in_tx};
 use crate::domain::{ResourceId, TenantId};
 use crate::error::{Error, Result};
 
@@ -17,6 +16,7 @@ pub struct Tenant {
     pub name: String,
     pub created_us: i64,
     pub mode: Mode,
+    pub state: State,
 }
 
 /// A tenant's SCIM compatibility mode.
@@ -50,27 +50,67 @@ impl Mode {
     }
 }
 
-impl From<tenants::Model> for Tenant {
-    fn from(t: tenants::Model) -> Self {
-        let tenants::Model { id, name, mode, created_us } = t;
-        Self { id: TenantId::from_db(id), name, created_us, mode: Mode::from_db(&mode) }
+/// Whether a tenant's credentials work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    Active,
+    /// Every credential refused (PERMISSION_DENIED) until resumed.
+    Suspended,
+    /// Being purged (`tenant delete`): every credential refused as unknown.
+    Deleting,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Suspended => "suspended",
+            Self::Deleting => "deleting",
+        }
+    }
+
+    fn from_db(s: &str) -> Self {
+        match s {
+            "suspended" => Self::Suspended,
+            "deleting" => Self::Deleting,
+            _ => Self::Active,
+        }
     }
 }
 
-/// Creates a tenant named `name` and its first token; returns both. The
-/// token is not recoverable afterwards.
-pub async fn create(store: &Store, name: &str) -> Result<(Tenant, String)> {
+impl From<tenants::Model> for Tenant {
+    fn from(t: tenants::Model) -> Self {
+        let tenants::Model { id, name, mode, created_us, state } = t;
+        Self { id: TenantId::from_db(id), name, created_us, mode: Mode::from_db(&mode), state: State::from_db(&state) }
+    }
+}
+
+/// Checks a tenant name: 1 to 255 characters once trimmed.
+fn valid_name(name: &str) -> Result<String> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 255 {
         return Err(Error::invalid("name", "a tenant name has 1 to 255 characters"));
     }
-    let token = new_token()?;
-    let hash = hash_token(&token);
+    Ok(name.to_owned())
+}
+
+/// Creates a tenant named `name` and its first token (unlabelled); returns
+/// both. The token is not recoverable afterwards.
+pub async fn create(store: &Store, name: &str) -> Result<(Tenant, String)> {
+    let (tenant, _, secret) = create_labelled(store, name, "").await?;
+    Ok((tenant, secret))
+}
+
+/// Creates a tenant and its first token, labelled `label`; returns the
+/// tenant, the token's metadata and its secret (shown once).
+pub async fn create_labelled(store: &Store, name: &str, label: &str) -> Result<(Tenant, TokenInfo, String)> {
+    let name = valid_name(name)?;
     let id = ResourceId::generate();
-    let now = time::now_us();
-    let name = name.to_owned();
+    let tenant_id = TenantId::from_db(id.as_str().to_owned());
+    let (token, secret, row) = credentials::new_token_row(&tenant_id, label, None)?;
+    let now = token.created_us;
     in_tx(store, |txn| {
-        let (id, name, hash) = (id.clone(), name.clone(), hash.clone());
+        let (id, name, row) = (id.clone(), name.clone(), row.clone());
         Box::pin(async move {
             audit::wrote(txn, &TenantId::from_db(id.as_str().to_owned()), "Tenant", id.as_str()).await?;
             tenants::Entity::insert(tenants::ActiveModel {
@@ -78,6 +118,7 @@ pub async fn create(store: &Store, name: &str) -> Result<(Tenant, String)> {
                 name: Set(name),
                 mode: Set("lenient".to_owned()),
                 created_us: Set(now),
+                state: Set(State::Active.as_str().to_owned()),
             })
             .exec_without_returning(txn)
             .await
@@ -85,50 +126,97 @@ pub async fn create(store: &Store, name: &str) -> Result<(Tenant, String)> {
                 Some(SqlErr::UniqueConstraintViolation(_)) => Error::Uniqueness { field: "name" },
                 _ => Error::Database(e),
             })?;
-            api_tokens::Entity::insert(api_tokens::ActiveModel {
-                token_hash: Set(hash),
-                tenant_id: Set(id.as_str().to_owned()),
-                created_us: Set(now),
-            })
-            .exec_without_returning(txn)
-            .await?;
+            api_tokens::Entity::insert(row).exec_without_returning(txn).await?;
             Ok(())
         })
     })
     .await?;
-    let tenant = Tenant { id: TenantId::from_db(id.as_str().to_owned()), name, created_us: now, mode: Mode::Lenient };
-    Ok((tenant, token))
+    let tenant = Tenant { id: tenant_id, name, created_us: now, mode: Mode::Lenient, state: State::Active };
+    Ok((tenant, token, secret))
 }
 
-/// The tenant a bearer token belongs to.
-pub async fn authenticate(store: &Store, token: &str) -> Result<Tenant> {
-    let token = token.trim();
-    if token.is_empty() {
-        return Err(Error::Unauthenticated);
+/// The tenant whose id or name is `reference` (an id wins over a name);
+/// NOT_FOUND when there is none, or it is being deleted (unless
+/// `deleting` asks for those too).
+pub async fn resolve(store: &Store, reference: &str, deleting: bool) -> Result<Tenant> {
+    let not_found = || Error::NotFound { kind: "Tenant", id: reference.to_owned() };
+    let reference = reference.trim();
+    if reference.is_empty() {
+        return Err(Error::MissingField { field: "tenant" });
     }
-    let hash = hash_token(token);
-    if let Some(tenant) = store.auth_cache().get(&hash) {
-        return Ok(tenant);
+    let rows = tenants::Entity::find()
+        .filter(Condition::any().add(tenants::Column::Id.eq(reference)).add(tenants::Column::Name.eq(reference)))
+        .limit(2)
+        .all(store.conn())
+        .await?;
+    let row = rows.iter().find(|t| t.id == reference).or_else(|| rows.first()).cloned().ok_or_else(not_found)?;
+    let tenant = Tenant::from(row);
+    if tenant.state == State::Deleting && !deleting {
+        return Err(not_found());
     }
-    // One statement, two primary-key lookups.
-    let owner = sea_orm::sea_query::Query::select()
-        .column(api_tokens::Column::TenantId)
-        .from(api_tokens::Entity)
-        .and_where(sea_orm::sea_query::Expr::col(api_tokens::Column::TokenHash).eq(hash.clone()))
-        .to_owned();
-    let tenant = tenants::Entity::find()
-        .filter(tenants::Column::Id.in_subquery(owner))
-        .one(store.conn())
-        .await?
-        .ok_or(Error::Unauthenticated)?;
-    let tenant = Tenant::from(tenant);
-    store.auth_cache().put(hash, tenant.clone());
     Ok(tenant)
 }
 
-/// The id of a tenant token as the audit trail names it: never the secret.
-pub fn token_id(token: &str) -> String {
-    format!("tok_{}", &hash_token(token.trim())[..16])
+/// [`resolve`] through the authentication cache: what a service account's
+/// `x-tenant-id` names, at no statement in steady state.
+pub async fn resolve_cached(store: &Store, reference: &str) -> Result<Tenant> {
+    if let Some(t) = store.auth_cache().tenant(reference) {
+        return Ok(t);
+    }
+    let tenant = resolve(store, reference, true).await?;
+    store.auth_cache().put_tenant(reference.to_owned(), tenant.clone());
+    Ok(tenant)
+}
+
+/// Renames a tenant and/or changes its mode.
+pub async fn update(store: &Store, tenant: &TenantId, name: Option<&str>, mode: Option<Mode>) -> Result<()> {
+    let mut update = tenants::Entity::update_many().filter(tenants::Column::Id.eq(tenant.as_str()));
+    if let Some(name) = name {
+        update = update.col_expr(tenants::Column::Name, sea_orm::sea_query::Expr::value(valid_name(name)?));
+    }
+    if let Some(mode) = mode {
+        update = update.col_expr(tenants::Column::Mode, sea_orm::sea_query::Expr::value(mode.as_str()));
+    }
+    if name.is_none() && mode.is_none() {
+        return Ok(());
+    }
+    update.exec(store.conn()).await.map_err(|e| match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => Error::Uniqueness { field: "name" },
+        _ => Error::Database(e),
+    })?;
+    store.auth_cache().forget_tenant(tenant.as_str());
+    Ok(())
+}
+
+/// Sets a tenant's state; this process forgets its cached credentials at
+/// once (other replicas within the cache's TTL).
+pub async fn set_state(store: &Store, tenant: &TenantId, state: State) -> Result<()> {
+    tenants::Entity::update_many()
+        .col_expr(tenants::Column::State, sea_orm::sea_query::Expr::value(state.as_str()))
+        .filter(tenants::Column::Id.eq(tenant.as_str()))
+        .exec(store.conn())
+        .await?;
+    store.auth_cache().forget_tenant(tenant.as_str());
+    Ok(())
+}
+
+/// Deletes the tenant row itself (after [`super::purge::tenant`]).
+pub async fn delete_row(store: &Store, tenant: &TenantId) -> Result<u64> {
+    let done =
+        tenants::Entity::delete_many().filter(tenants::Column::Id.eq(tenant.as_str())).exec(store.conn()).await?;
+    store.auth_cache().forget_tenant(tenant.as_str());
+    Ok(done.rows_affected)
+}
+
+/// Tenants by name, after `after` (exclusive), at most `limit`; tenants
+/// being deleted are left out.
+pub async fn page(store: &Store, after: Option<&str>, limit: u64) -> Result<Vec<Tenant>> {
+    let mut q = tenants::Entity::find().filter(tenants::Column::State.ne(State::Deleting.as_str()));
+    if let Some(after) = after {
+        q = q.filter(tenants::Column::Name.gt(after));
+    }
+    let rows = q.order_by_asc(tenants::Column::Name).limit(limit).all(store.conn()).await?;
+    Ok(rows.into_iter().map(Tenant::from).collect())
 }
 
 /// Sets the compatibility mode of the tenant named `name`.
@@ -153,49 +241,8 @@ pub async fn find_by_name(store: &Store, name: &str) -> Result<Tenant> {
     row.map(Tenant::from).ok_or_else(|| Error::NotFound { kind: "Tenant", id: name.to_owned() })
 }
 
-/// The tenant whose id or name is `id_or_name` (AdminService requests
-/// name a tenant either way).
-pub async fn find(store: &Store, id_or_name: &str) -> Result<Tenant> {
-    let row = tenants::Entity::find()
-        .filter(tenants::Column::Id.eq(id_or_name).or(tenants::Column::Name.eq(id_or_name)))
-        .one(store.conn())
-        .await?;
-    row.map(Tenant::from).ok_or_else(|| Error::NotFound { kind: "Tenant", id: id_or_name.to_owned() })
-}
-
 /// Every tenant, by name.
 pub async fn list(store: &Store) -> Result<Vec<Tenant>> {
-    use sea_orm::QueryOrder;
     let rows = tenants::Entity::find().order_by_asc(tenants::Column::Name).all(store.conn()).await?;
     Ok(rows.into_iter().map(Tenant::from).collect())
-}
-
-/// 256 random bits, hex-encoded, with a recognisable prefix (so secret
-/// scanners can spot leaked tokens).
-fn new_token() -> Result<String> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|_| Error::Internal("the system has no randomness"))?;
-    Ok(format!("idt_{}", hex::encode(bytes)))
-}
-
-fn hash_token(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tokens_carry_256_random_bits() {
-        let (a, b) = (new_token().ok(), new_token().ok());
-        assert_eq!(a.as_ref().map(String::len), Some(4 + 64));
-        assert_ne!(a, b);
-    }
-
-    #[test]
-    fn the_hash_is_hex_sha256() {
-        assert_eq!(hash_token("abc").len(), 64);
-        assert_eq!(hash_token("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    }
 }

@@ -40,6 +40,6 @@ pub async fn set_tenant_limits(
             burst: int(in_force.burst),
             max_concurrent_requests: int(in_force.concurrency),
         }),
-        ..crate::grpc::tenants::message(store, t).await?
+        ..crate::grpc::tenants::tenant_message(store, &t).await?
     }))
 }

@@ -8,6 +8,7 @@ pub mod group_members;
 pub mod groups;
 pub mod request_ids;
 pub mod secrets;
+pub mod service_accounts;
 pub mod tenant_counters;
 pub mod tenant_limits;
 pub mod tenant_oauth;

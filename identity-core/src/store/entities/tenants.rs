@@ -10,6 +10,8 @@ pub struct Model {
     pub name: String,
     pub mode: String,
     pub created_us: i64,
+    /// active, suspended or deleting.
+    pub state: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

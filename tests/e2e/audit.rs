@@ -92,7 +92,7 @@ fn assert_no_secret(events: &[AuditEvent], token: &str) {
 
 e2e!(every_scim_write_leaves_one_event_naming_who_what_and_the_request, |app| {
     let acme = tenants::find_by_name(&app.store, "acme").await.unwrap();
-    let token_id = tenants::token_id(&app.token);
+    let token_id = token_id(&app).await;
     let mut n = events_of(&app, "acme").await.len();
 
     let created = scim(&app, Method::POST, "/Users", Some(okta_user("ann@x.com")), "req-post-user").await;
@@ -278,7 +278,8 @@ e2e!(grpc_writes_are_recorded_under_their_method, |app| {
         ]
     );
     assert!(seen[2..4].iter().all(|s| s.0 == "identity.v1.UserService/ImportUsers" && s.3 == "g-3"));
-    assert!(all.iter().all(|e| e.outcome == "OK" && e.credential_id == tenants::token_id(&app.token)));
+    let id = token_id(&app).await;
+    assert!(all.iter().all(|e| e.outcome == "OK" && e.credential_id == id));
     assert_no_secret(&all, &app.token);
 });
 
@@ -307,7 +308,7 @@ e2e!(a_failed_write_leaves_its_failure_and_nothing_else, |app| {
     assert_eq!(missing.status, StatusCode::NOT_FOUND, "{}", missing.body);
     let e = one_new_event(&app, before + 1).await;
     assert_event(&e, "identity.v1.UserService/UpdateUser", "User", &unknown, "NOT_FOUND", "req-missing");
-    assert_eq!(e.credential_id, tenants::token_id(&app.token));
+    assert_eq!(e.credential_id, token_id(&app).await);
 
     // A group write that fails half-way (an unknown member) writes nothing.
     let gid = app.create_group("Eng").await;
@@ -410,3 +411,9 @@ e2e!(retention_deletes_only_older_events, |app| {
     assert_eq!(left.len(), 1, "{left:#?}");
     assert_eq!(left[0].resource_id, new);
 });
+
+/// The id of the test tenant's token, as WhoAmI names the caller.
+async fn token_id(app: &TestApp) -> String {
+    let me = app.client(&app.token).await.who_am_i().await.unwrap();
+    me.caller.unwrap().credential_id
+}

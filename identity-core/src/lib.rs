@@ -15,6 +15,7 @@ pub mod schema_file;
 pub mod store;
 
 use std::future::Future;
+use std::sync::Arc;
 
 use tokio::net::TcpListener;
 use tonic::transport::server::TcpIncoming;
@@ -27,11 +28,15 @@ pub struct ServeOptions {
     /// Serve gRPC server reflection (`grpc.reflection.v1`), so `grpcurl`
     /// lists and describes the API without .proto files.
     pub reflection: bool,
+    /// Serve over TLS with this configuration (see
+    /// `identity_tls::ServerTls::server_config`, with ALPN h2); plaintext
+    /// when `None`.
+    pub tls: Option<Arc<identity_tls::ServerConfig>>,
 }
 
 impl Default for ServeOptions {
     fn default() -> Self {
-        Self { reflection: true }
+        Self { reflection: true, tls: None }
     }
 }
 
@@ -59,19 +64,25 @@ pub async fn run_with(
             .build_v1()?;
         routes = routes.add_service(reflection);
     }
-    // TCP_NODELAY: a reply's last HTTP/2 frame otherwise waits ~40 ms for
-    // the peer's delayed ACK (Nagle).
-    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     let draining = async {
         shutdown.await;
         probe.abort();
         health::shut_down(reporter).await;
     };
-    let served = tonic::transport::Server::builder()
-        .layer(observe::ObserveLayer)
-        .add_routes(routes)
-        .serve_with_incoming_shutdown(incoming, draining)
-        .await;
+    let server = tonic::transport::Server::builder().layer(observe::ObserveLayer).add_routes(routes);
+    let served = match options.tls {
+        // TCP_NODELAY: a reply's last HTTP/2 frame otherwise waits ~40 ms
+        // for the peer's delayed ACK (Nagle).
+        None => {
+            server.serve_with_incoming_shutdown(TcpIncoming::from(listener).with_nodelay(Some(true)), draining).await
+        }
+        // The same, after each connection's TLS handshake (TCP_NODELAY set
+        // by the listener).
+        Some(tls) => {
+            let incoming = identity_tls::TlsListener::new(listener, tls)?.incoming();
+            server.serve_with_incoming_shutdown(incoming, draining).await
+        }
+    };
     probe.abort();
     served?;
     Ok(())

@@ -121,3 +121,28 @@ pub fn root_store(path: &Path) -> anyhow::Result<RootCertStore> {
 pub fn check_pair(cert: &Path, key: &Path) -> anyhow::Result<()> {
     reload::certified_key(cert, key, &provider()).map(drop)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tls_is_off_without_flags_and_needs_both_halves_of_the_pair() {
+        let (c, k, ca) = (Path::new("c.pem"), Path::new("k.pem"), Path::new("ca.pem"));
+        assert_eq!(ServerTls::from_flags(None, None, None).unwrap(), None);
+        let on = ServerTls::from_flags(Some(c), Some(k), Some(ca)).unwrap().unwrap();
+        assert_eq!((on.cert.as_path(), on.key.as_path(), on.client_ca.as_deref()), (c, k, Some(ca)));
+        assert!(ServerTls::from_flags(Some(c), None, None).unwrap_err().to_string().contains("--tls-key"));
+        assert!(ServerTls::from_flags(None, Some(k), None).unwrap_err().to_string().contains("--tls-cert"));
+        assert!(ServerTls::from_flags(None, None, Some(ca)).is_err());
+    }
+
+    #[test]
+    fn a_missing_file_is_named_in_the_error() {
+        let tls = ServerTls::from_flags(Some(Path::new("/nonexistent/c.pem")), Some(Path::new("k.pem")), None)
+            .unwrap()
+            .unwrap();
+        let err = format!("{:#}", tls.server_config(ALPN_H2).unwrap_err());
+        assert!(err.contains("/nonexistent/c.pem"), "{err}");
+    }
+}

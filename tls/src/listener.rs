@@ -7,7 +7,8 @@
 //!
 //! Every accepted socket gets TCP_NODELAY, as on the plaintext path.
 //! Failed handshakes (a plaintext client, a client certificate the CA did
-//! not sign) are logged at warn with the peer address. Dropping the
+//! not sign) are logged at warn with the peer address; a connection closed
+//! before saying anything (a TCP probe) only at debug. Dropping the
 //! listener stops accepting and closes the socket.
 
 use std::io;
@@ -95,6 +96,10 @@ async fn accept(listener: TcpListener, acceptor: TlsAcceptor, ready: mpsc::Sende
             match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
                 Ok(Ok(tls)) => {
                     let _ = ready.send((tls, peer)).await;
+                }
+                // A TCP probe (connect, close) is no failure worth a warning.
+                Ok(Err(e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                    tracing::debug!(%peer, "connection closed before the TLS handshake")
                 }
                 Ok(Err(e)) => tracing::warn!(%peer, error = %e, "TLS handshake failed"),
                 Err(_) => tracing::warn!(%peer, "TLS handshake timed out"),

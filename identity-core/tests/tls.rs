@@ -248,6 +248,9 @@ async fn edge_to_core_over_mutual_tls(url: &str) {
     let (status, created) = https(edge_addr, &ca, "POST", "/scim/v2/Users", &token, Some(alice)).await;
     assert_eq!(status, 201, "{created}");
     let id = created["id"].as_str().unwrap();
+    // Served over HTTPS: locations say so, without --public-url.
+    let location = format!("https://localhost:{}/scim/v2/Users/{id}", edge_addr.port());
+    assert_eq!(created["meta"]["location"], location.as_str());
     let (status, got) = https(edge_addr, &ca, "GET", &format!("/scim/v2/Users/{id}"), &token, None).await;
     assert_eq!(status, 200, "{got}");
     assert_eq!(got["userName"], "alice@example.com");

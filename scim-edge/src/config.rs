@@ -23,7 +23,8 @@ pub struct Config {
     pub listen: String,
     /// Public base URL of the SCIM endpoint as clients see it (e.g.
     /// https://app.example.com/scim/v2), used in `meta.location` and
-    /// `Location`. Without it the request's Host (and X-Forwarded-Proto) decide.
+    /// `Location`. Without it the request's Host (and X-Forwarded-Proto;
+    /// by default https when --tls-cert is set) decide.
     #[arg(long, env = "SCIM_EDGE_PUBLIC_URL")]
     pub public_url: Option<String>,
     /// Largest request body accepted, in bytes (larger: 413).

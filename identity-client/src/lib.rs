@@ -51,6 +51,8 @@ pub use error::Error;
 pub use proto;
 pub use proto::v1::ErrorReason;
 pub use retry::RetryPolicy;
+#[cfg(feature = "tls")]
+pub use tonic::transport::{Certificate, ClientTlsConfig, Identity};
 
 /// Deadline of a call when none is set ([`Client::with_deadline`]).
 pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(10);
@@ -118,7 +120,8 @@ impl Client<Channel> {
     /// The endpoint settings this crate connects with (a 5 s connect
     /// timeout, no Nagle delay, HTTP/2 keep-alive), for callers that build
     /// their own channel from it. `https://` URLs get TLS with the webpki
-    /// roots when the `tls` feature is on, and are refused without it.
+    /// roots when the `tls` feature is on, and are refused without it
+    /// (see [`Client::endpoint_tls`] for another CA or a client certificate).
     ///
     /// ```
     /// let e = identity_client::Client::endpoint("http://core:50051").unwrap();
@@ -126,22 +129,62 @@ impl Client<Channel> {
     /// assert!(identity_client::Client::endpoint("not a url").is_err());
     /// ```
     pub fn endpoint(url: &str) -> Result<Endpoint, Error> {
-        let bad = |why: String| Error::local(tonic::Code::InvalidArgument, format!("identity-core URL {url:?}: {why}"));
-        let endpoint = Endpoint::from_shared(url.to_owned()).map_err(|e| bad(e.to_string()))?;
-        let endpoint = endpoint
-            .connect_timeout(Duration::from_secs(5))
-            .tcp_nodelay(true)
-            .http2_keep_alive_interval(Duration::from_secs(30))
-            .keep_alive_while_idle(true);
+        let endpoint = Self::base_endpoint(url)?;
         match endpoint.uri().scheme_str() {
             Some("http") => Ok(endpoint),
             #[cfg(feature = "tls")]
-            Some("https") => endpoint
-                .tls_config(tonic::transport::ClientTlsConfig::new().with_webpki_roots())
-                .map_err(|e| bad(e.to_string())),
-            _ => Err(bad("use http:// (https:// needs the `tls` feature)".to_owned())),
+            Some("https") => endpoint.tls_config(tls_config(None, None)).map_err(|e| bad_url(url, e.to_string())),
+            _ => Err(bad_url(url, "use http:// (https:// needs the `tls` feature)".to_owned())),
         }
     }
+
+    /// Connects to an `https://` identity-core with these TLS settings
+    /// (see [`tls_config`]: a private CA, a client certificate for mutual
+    /// TLS), failing when it cannot be reached or the handshake fails.
+    #[cfg(feature = "tls")]
+    pub async fn connect_tls(url: &str, tls: ClientTlsConfig, credentials: Credentials) -> Result<Self, Error> {
+        Ok(Self::from_channel(Self::endpoint_tls(url, tls)?.connect().await?, credentials))
+    }
+
+    /// [`Client::endpoint`] for an `https://` URL with these TLS settings.
+    #[cfg(feature = "tls")]
+    pub fn endpoint_tls(url: &str, tls: ClientTlsConfig) -> Result<Endpoint, Error> {
+        let endpoint = Self::base_endpoint(url)?;
+        if endpoint.uri().scheme_str() != Some("https") {
+            return Err(bad_url(url, "TLS settings need an https:// URL".to_owned()));
+        }
+        endpoint.tls_config(tls).map_err(|e| bad_url(url, e.to_string()))
+    }
+
+    fn base_endpoint(url: &str) -> Result<Endpoint, Error> {
+        let endpoint = Endpoint::from_shared(url.to_owned()).map_err(|e| bad_url(url, e.to_string()))?;
+        Ok(endpoint
+            .connect_timeout(Duration::from_secs(5))
+            .tcp_nodelay(true)
+            .http2_keep_alive_interval(Duration::from_secs(30))
+            .keep_alive_while_idle(true))
+    }
+}
+
+fn bad_url(url: &str, why: String) -> Error {
+    Error::local(tonic::Code::InvalidArgument, format!("identity-core URL {url:?}: {why}"))
+}
+
+/// TLS settings to reach identity-core (rustls with ring): trust `ca_pem`
+/// (PEM certificates) or, without it, the webpki roots (Mozilla's CA
+/// list); present `identity` (PEM certificate chain, PEM private key) when
+/// the server asks for a client certificate (mutual TLS).
+#[cfg(feature = "tls")]
+pub fn tls_config(ca_pem: Option<&[u8]>, identity: Option<(&[u8], &[u8])>) -> ClientTlsConfig {
+    let tls = ClientTlsConfig::new();
+    let mut tls = match ca_pem {
+        Some(ca) => tls.ca_certificate(Certificate::from_pem(ca)),
+        None => tls.with_webpki_roots(),
+    };
+    if let Some((cert, key)) = identity {
+        tls = tls.identity(Identity::from_pem(cert, key));
+    }
+    tls
 }
 
 impl<T: Transport> Client<T> {

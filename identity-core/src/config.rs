@@ -1,6 +1,7 @@
 //! identity-core's typed configuration: every setting a flag and an
 //! environment variable, parsed and checked once in `main`, then passed down.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
@@ -85,6 +86,17 @@ pub struct ServeConfig {
     /// --database-url node is down; repeatable, tried in order.
     #[arg(long = "database-fallback-url", env = "IDENTITY_DATABASE_FALLBACK_URLS", value_delimiter = ',')]
     pub database_fallback_urls: Vec<String>,
+    /// Serve gRPC over TLS with this PEM certificate chain (off when unset;
+    /// needs --tls-key). Read again when the file changes on disk.
+    #[arg(long, env = "IDENTITY_CORE_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, env = "IDENTITY_CORE_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Require client certificates issued by this PEM CA (mutual TLS; needs
+    /// --tls-cert and --tls-key).
+    #[arg(long, env = "IDENTITY_CORE_TLS_CLIENT_CA", requires = "tls_cert")]
+    pub tls_client_ca: Option<PathBuf>,
     /// Days of audit events kept; older ones are deleted hourly, in bounded
     /// batches (0: keep forever).
     #[arg(long, env = "IDENTITY_AUDIT_RETENTION_DAYS", default_value_t = crate::admin::audit::DEFAULT_RETENTION_DAYS)]
@@ -144,5 +156,16 @@ impl LimitsConfig {
     /// The read limit; None when turned off.
     pub fn db_read_timeout(&self) -> Option<Duration> {
         (self.db_read_timeout_secs > 0).then(|| Duration::from_secs(self.db_read_timeout_secs))
+    }
+}
+
+impl ServeConfig {
+    /// The TLS files, when TLS is on.
+    pub fn tls(&self) -> anyhow::Result<Option<identity_tls::ServerTls>> {
+        identity_tls::ServerTls::from_flags(
+            self.tls_cert.as_deref(),
+            self.tls_key.as_deref(),
+            self.tls_client_ca.as_deref(),
+        )
     }
 }

@@ -31,11 +31,15 @@ pub struct ServeOptions {
     pub reflection: bool,
     /// Per-tenant limits, the call timeout and the header cap (see [`limits`]).
     pub limits: config::LimitsConfig,
+    /// Serve over TLS with this configuration (see
+    /// `identity_tls::ServerTls::server_config`, with ALPN h2); plaintext
+    /// when `None`.
+    pub tls: Option<Arc<identity_tls::ServerConfig>>,
 }
 
 impl Default for ServeOptions {
     fn default() -> Self {
-        Self { reflection: true, limits: config::LimitsConfig::default() }
+        Self { reflection: true, limits: config::LimitsConfig::default(), tls: None }
     }
 }
 
@@ -64,23 +68,31 @@ pub async fn run_with(
             .build_v1()?;
         routes = routes.add_service(reflection);
     }
-    // TCP_NODELAY: a reply's last HTTP/2 frame otherwise waits ~40 ms for
-    // the peer's delayed ACK (Nagle).
-    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     let draining = async {
         shutdown.await;
         probe.abort();
         health::shut_down(reporter).await;
     };
-    let served = tonic::transport::Server::builder()
+    let server = tonic::transport::Server::builder()
         // Honoured together with the caller's grpc-timeout (the shorter wins).
         .timeout(options.limits.request_timeout())
         .http2_max_header_list_size(options.limits.max_header_bytes)
         .layer(observe::ObserveLayer)
         .layer(limits::LimitLayer::new(limiter))
-        .add_routes(routes)
-        .serve_with_incoming_shutdown(incoming, draining)
-        .await;
+        .add_routes(routes);
+    let served = match options.tls {
+        // TCP_NODELAY: a reply's last HTTP/2 frame otherwise waits ~40 ms
+        // for the peer's delayed ACK (Nagle).
+        None => {
+            server.serve_with_incoming_shutdown(TcpIncoming::from(listener).with_nodelay(Some(true)), draining).await
+        }
+        // The same, after each connection's TLS handshake (TCP_NODELAY set
+        // by the listener).
+        Some(tls) => {
+            let incoming = identity_tls::TlsListener::new(listener, tls)?.incoming();
+            server.serve_with_incoming_shutdown(incoming, draining).await
+        }
+    };
     probe.abort();
     served?;
     Ok(())

@@ -256,6 +256,11 @@ async fn main() -> anyhow::Result<()> {
     let db = &cli.db;
     match cli.command {
         Command::Serve { serve } => {
+            // Bad TLS files stop the process here, before anything starts.
+            let tls = match serve.tls()? {
+                Some(tls) => Some(tls.server_config(identity_tls::ALPN_H2).context("cannot set up TLS")?),
+                None => None,
+            };
             let store = open_with_fallbacks(db, serve.migrate, &serve.database_fallback_urls)
                 .await?
                 .with_read_timeout(serve.limits.db_read_timeout());
@@ -272,9 +277,16 @@ async fn main() -> anyhow::Result<()> {
                     }
                 });
             }
-            tracing::info!(addr = %listener.local_addr()?, "identity-core listening");
+            match &tls {
+                None => tracing::info!(addr = %listener.local_addr()?, "identity-core listening"),
+                Some(_) => tracing::info!(
+                    addr = %listener.local_addr()?,
+                    mutual = serve.tls_client_ca.is_some(),
+                    "identity-core listening over TLS"
+                ),
+            }
             let retention = tokio::spawn(admin_audit::retain(store.clone(), serve.audit_retention_days));
-            let options = identity_core::ServeOptions { reflection: serve.reflection, limits: serve.limits };
+            let options = identity_core::ServeOptions { reflection: serve.reflection, limits: serve.limits, tls };
             let served = identity_core::run_with(listener, store, options, shutdown).await;
             retention.abort();
             served?;

@@ -1,5 +1,7 @@
 //! The edge's configuration, parsed once in `main` (or built by tests).
 
+use std::path::PathBuf;
+
 use clap::Parser;
 pub use telemetry::LogFormat;
 
@@ -11,7 +13,8 @@ pub const MAX_TENANT_CACHE_SECS: u64 = 2;
 #[derive(Parser, Debug, Clone)]
 #[command(name = "scim-edge", version, about = "Stateless SCIM 2.0 endpoint (/scim/v2) in front of identity-core")]
 pub struct Config {
-    /// identity-core's gRPC address: one or more http:// URLs, comma-separated.
+    /// identity-core's gRPC address: one or more http:// or https:// (TLS)
+    /// URLs, comma-separated.
     /// Host names are resolved again every --core-resolve-secs, and calls are
     /// balanced across every address that reports SERVING.
     #[arg(long, env = "IDENTITY_CORE_URL", default_value = "http://127.0.0.1:50051")]
@@ -24,7 +27,8 @@ pub struct Config {
     pub listen: String,
     /// Public base URL of the SCIM endpoint as clients see it (e.g.
     /// https://app.example.com/scim/v2), used in `meta.location` and
-    /// `Location`. Without it the request's Host (and X-Forwarded-Proto) decide.
+    /// `Location`. Without it the request's Host (and X-Forwarded-Proto;
+    /// by default https when --tls-cert is set) decide.
     #[arg(long, env = "SCIM_EDGE_PUBLIC_URL")]
     pub public_url: Option<String>,
     /// Largest request body accepted, in bytes (larger: 413).
@@ -74,6 +78,24 @@ pub struct Config {
     /// Log line format on stderr.
     #[arg(long, env = "SCIM_EDGE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// Serve HTTPS with this PEM certificate chain (off when unset; needs
+    /// --tls-key). Read again when the file changes on disk.
+    #[arg(long, env = "SCIM_EDGE_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, env = "SCIM_EDGE_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Trust identity-core's certificate when issued by this PEM CA
+    /// (https:// --core-url; default: the webpki roots).
+    #[arg(long, env = "SCIM_EDGE_CORE_CA")]
+    pub core_ca: Option<PathBuf>,
+    /// Client certificate (PEM chain) presented to identity-core, for its
+    /// --tls-client-ca (mutual TLS); needs --core-client-key.
+    #[arg(long, env = "SCIM_EDGE_CORE_CLIENT_CERT", requires = "core_client_key")]
+    pub core_client_cert: Option<PathBuf>,
+    /// The PEM private key of --core-client-cert.
+    #[arg(long, env = "SCIM_EDGE_CORE_CLIENT_KEY", requires = "core_client_cert")]
+    pub core_client_key: Option<PathBuf>,
 }
 
 impl Config {
@@ -92,6 +114,11 @@ impl Config {
             max_header_bytes: 32 * 1024,
             metrics_listen: None,
             log_format: LogFormat::Text,
+            tls_cert: None,
+            tls_key: None,
+            core_ca: None,
+            core_client_cert: None,
+            core_client_key: None,
         }
     }
 }

@@ -13,6 +13,10 @@
 //! UNAVAILABLE only after the replica is out, so the caller's next request
 //! goes elsewhere. It is dialled again every [`REDIAL`]. With no replica up,
 //! calls fail at once with UNAVAILABLE (503 + Retry-After at the edge).
+//!
+//! An `https://` URL is dialled over TLS (see `crate::tls`), with the URL's
+//! host as the name the certificate must carry (RFC 6125), whichever
+//! address it resolved to.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -29,7 +33,7 @@ use tokio_stream::wrappers::UnboundedReceiverStream;
 use tonic::body::Body;
 use tonic::codegen::StdError;
 use tonic::codegen::http::{Request, Response, Uri};
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
@@ -60,22 +64,41 @@ type Balanced = Balance<UnboundedReceiverStream<Discovered>, Request<Body>>;
 struct Target {
     uri: Uri,
     host_port: String,
+    /// For `https://`: TLS settings naming the URL's host.
+    tls: Option<ClientTlsConfig>,
 }
 
-/// Parses `--core-url`: one or more `http://host:port`, comma-separated.
-fn targets(core_url: &str) -> anyhow::Result<Vec<Target>> {
+/// Parses `--core-url`: one or more `http://host:port` or
+/// `https://host:port`, comma-separated. `tls` (`--core-ca`, a client
+/// certificate) is for the `https://` ones; without it they trust the
+/// webpki roots.
+fn targets(core_url: &str, tls: Option<&ClientTlsConfig>) -> anyhow::Result<Vec<Target>> {
     let mut out = Vec::new();
     for url in core_url.split(',').map(str::trim).filter(|u| !u.is_empty()) {
         let uri: Uri = url.parse().map_err(|e| anyhow::anyhow!("--core-url {url:?}: {e}"))?;
-        anyhow::ensure!(
-            uri.scheme_str() == Some("http"),
-            "--core-url {url:?}: only http:// is supported (identity-core speaks plaintext gRPC inside the cluster)"
-        );
         let host = uri.host().ok_or_else(|| anyhow::anyhow!("--core-url {url:?} has no host"))?;
-        let port = uri.port_u16().unwrap_or(80);
-        out.push(Target { host_port: format!("{host}:{port}"), uri });
+        let (port, tls) = match uri.scheme_str() {
+            Some("http") => (uri.port_u16().unwrap_or(80), None),
+            Some("https") => {
+                let tls = tls.cloned().unwrap_or_else(|| identity_client::tls_config(None, None));
+                // An IPv6 host is bracketed in the URL, not in the name checked.
+                let name = host.trim_start_matches('[').trim_end_matches(']');
+                let tls = tls.domain_name(name);
+                // Bad PEM shows here, at start, rather than on every dial.
+                Endpoint::from_static("https://localhost")
+                    .tls_config(tls.clone())
+                    .map_err(|e| anyhow::anyhow!("--core-url {url:?}: TLS settings: {e}"))?;
+                (uri.port_u16().unwrap_or(443), Some(tls))
+            }
+            _ => anyhow::bail!("--core-url {url:?}: use http:// or https://"),
+        };
+        out.push(Target { host_port: format!("{host}:{port}"), uri: uri.clone(), tls });
     }
     anyhow::ensure!(!out.is_empty(), "--core-url is empty");
+    anyhow::ensure!(
+        tls.is_none() || out.iter().any(|t| t.tls.is_some()),
+        "--core-ca and --core-client-cert are for an https:// --core-url, and every --core-url is http://"
+    );
     Ok(out)
 }
 
@@ -144,8 +167,13 @@ pub struct CorePool {
 
 impl CorePool {
     /// Starts resolution and health watching for `core_url`.
-    pub fn start(core_url: &str, call_timeout: Duration, resolve_every: Duration) -> anyhow::Result<Self> {
-        let targets = targets(core_url)?;
+    pub fn start(
+        core_url: &str,
+        call_timeout: Duration,
+        resolve_every: Duration,
+        tls: Option<ClientTlsConfig>,
+    ) -> anyhow::Result<Self> {
+        let targets = targets(core_url, tls.as_ref())?;
         let (changes, discovered) = mpsc::unbounded_channel();
         let balance: Balanced = Balance::new(UnboundedReceiverStream::new(discovered));
         let inner = Buffer::new(balance, BUFFER);
@@ -184,7 +212,7 @@ async fn discover(
         let mut seen = HashMap::new();
         for t in &targets {
             match tokio::net::lookup_host(&t.host_port).await {
-                Ok(addrs) => seen.extend(addrs.map(|a| (a, t.uri.clone()))),
+                Ok(addrs) => seen.extend(addrs.map(|a| (a, t.clone()))),
                 Err(e) => tracing::warn!(target_host = %t.host_port, error = %e, "cannot resolve identity-core"),
             }
         }
@@ -201,13 +229,13 @@ async fn discover(
             });
         }
         let mut first_checks = Vec::new();
-        for (addr, uri) in seen {
+        for (addr, target) in seen {
             if watchers.contains_key(&addr) {
                 continue;
             }
             let (checked, first) = tokio::sync::oneshot::channel();
             first_checks.push(first);
-            let watcher = Watcher { addr, uri, changes: changes.clone(), up: up.clone(), call_timeout };
+            let watcher = Watcher { addr, target, changes: changes.clone(), up: up.clone(), call_timeout };
             watchers.insert(addr, tokio::spawn(watcher.run(checked)));
         }
         for first in first_checks {
@@ -218,11 +246,15 @@ async fn discover(
     }
 }
 
-/// An endpoint for `addr`, presenting `uri`'s authority.
-fn endpoint(addr: SocketAddr, uri: &Uri) -> Option<Endpoint> {
-    let e = Endpoint::from_shared(format!("http://{addr}")).ok()?;
+/// An endpoint for `addr`, presenting the target's authority (and, over
+/// TLS, checking that its certificate names the target's host).
+fn endpoint(addr: SocketAddr, target: &Target) -> Option<Endpoint> {
+    let e = match &target.tls {
+        None => Endpoint::from_shared(format!("http://{addr}")).ok()?,
+        Some(tls) => Endpoint::from_shared(format!("https://{addr}")).ok()?.tls_config(tls.clone()).ok()?,
+    };
     Some(
-        e.origin(uri.clone())
+        e.origin(target.uri.clone())
             .connect_timeout(CONNECT_TIMEOUT)
             .tcp_nodelay(true)
             .http2_keep_alive_interval(KEEPALIVE_INTERVAL)
@@ -234,7 +266,7 @@ fn endpoint(addr: SocketAddr, uri: &Uri) -> Option<Endpoint> {
 /// Follows one replica's health: in the balancer while SERVING.
 struct Watcher {
     addr: SocketAddr,
-    uri: Uri,
+    target: Target,
     changes: Changes,
     up: Arc<AtomicUsize>,
     call_timeout: Duration,
@@ -253,7 +285,10 @@ impl Drop for LeaveOnDrop {
 
 impl Watcher {
     async fn run(self, first_check: tokio::sync::oneshot::Sender<()>) {
-        let Some(endpoint) = endpoint(self.addr, &self.uri) else { return };
+        let Some(endpoint) = endpoint(self.addr, &self.target) else {
+            tracing::error!(addr = %self.addr, "cannot make an endpoint for identity-core");
+            return;
+        };
         let mut first_check = Some(first_check);
         let mut current = LeaveOnDrop(None);
         loop {
@@ -350,11 +385,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn core_urls_are_comma_separated_http_urls() {
-        let t = targets("http://a:50051, http://10.0.0.2:50052").unwrap();
+    fn core_urls_are_comma_separated_http_or_https_urls() {
+        let t = targets("http://a:50051, http://10.0.0.2:50052", None).unwrap();
         assert_eq!(t.iter().map(|t| t.host_port.as_str()).collect::<Vec<_>>(), ["a:50051", "10.0.0.2:50052"]);
-        assert!(targets("https://a:50051").is_err());
-        assert!(targets(" , ").is_err());
-        assert_eq!(targets("http://[::1]:7").unwrap()[0].host_port, "[::1]:7");
+        assert!(t.iter().all(|t| t.tls.is_none()));
+        let t = targets("https://core.internal, http://b:1", None).unwrap();
+        assert_eq!(t[0].host_port, "core.internal:443");
+        assert!(t[0].tls.is_some() && t[1].tls.is_none());
+        assert!(targets("ftp://a:50051", None).is_err());
+        assert!(targets(" , ", None).is_err());
+        assert_eq!(targets("http://[::1]:7", None).unwrap()[0].host_port, "[::1]:7");
+        // TLS settings with no https:// URL to use them: a mistake.
+        let tls = identity_client::tls_config(None, None);
+        assert!(targets("http://a:1", Some(&tls)).is_err());
+        assert!(targets("https://[::1]:7", Some(&tls)).is_ok());
     }
 }

@@ -105,13 +105,15 @@ where
             }
         };
         crate::observe::set_tenant(&tenant.id);
-        Ok(Self { token, base: base_url(parts, state.config.public_url.as_deref()), tenant })
+        let https = state.config.tls_cert.is_some();
+        Ok(Self { token, base: base_url(parts, state.config.public_url.as_deref(), https), tenant })
     }
 }
 
 /// The SCIM base URL: the configured public URL, else scheme + Host of the
-/// request + `/scim/v2`.
-fn base_url(parts: &Parts, public: Option<&str>) -> String {
+/// request + `/scim/v2`. The scheme is X-Forwarded-Proto's, else `https`
+/// when the edge itself serves TLS (`https`), else `http`.
+fn base_url(parts: &Parts, public: Option<&str>, https: bool) -> String {
     if let Some(p) = public {
         return p.trim_end_matches('/').to_owned();
     }
@@ -126,7 +128,7 @@ fn base_url(parts: &Parts, public: Option<&str>) -> String {
         .get("x-forwarded-proto")
         .and_then(|h| h.to_str().ok())
         .filter(|s| *s == "https" || *s == "http")
-        .unwrap_or("http");
+        .unwrap_or(if https { "https" } else { "http" });
     format!("{scheme}://{host}{}", crate::BASE_PATH)
 }
 

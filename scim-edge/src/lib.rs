@@ -28,6 +28,7 @@ pub mod schema;
 pub mod state;
 pub mod strict;
 pub mod tenant_cache;
+pub mod tls;
 
 use std::future::Future;
 
@@ -96,23 +97,35 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Serves SCIM on `listener` until `shutdown` resolves, then finishes the
-/// requests in flight.
+/// requests in flight. HTTPS when the configuration names a certificate
+/// (see [`tls`]).
 pub async fn run(
     listener: TcpListener,
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let tls = tls::server(&config)?;
     let state = AppState::new(config)?;
     // The first requests should find the replicas that are already up.
     state.pool.first_round(std::time::Duration::from_secs(5)).await;
-    // TCP_NODELAY on every accepted connection: responses go out at once.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::warn!(error = %e, "cannot set TCP_NODELAY");
-        }
-    });
     // Endpoint names are made canonical before routing (see `routing`).
-    let app = MapRequestLayer::new(routing::canonical_request).layer(router(state));
-    axum::serve(listener, ServiceExt::<Request>::into_make_service(app)).with_graceful_shutdown(shutdown).await?;
+    let app =
+        ServiceExt::<Request>::into_make_service(MapRequestLayer::new(routing::canonical_request).layer(router(state)));
+    match tls {
+        None => {
+            // TCP_NODELAY on every accepted connection: responses go out at once.
+            let listener = listener.tap_io(|tcp| {
+                if let Err(e) = tcp.set_nodelay(true) {
+                    tracing::warn!(error = %e, "cannot set TCP_NODELAY");
+                }
+            });
+            axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+        }
+        // The same after each TLS handshake (TCP_NODELAY set by the listener).
+        Some(tls) => {
+            let listener = identity_tls::TlsListener::new(listener, tls)?;
+            axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+        }
+    }
     Ok(())
 }

@@ -11,6 +11,9 @@ use tokio::net::TcpListener;
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
     let _telemetry = telemetry::init("scim-edge", config.log_format, "info")?;
+    // Bad TLS flags or files stop the edge here, before it listens.
+    let https = scim_edge::tls::server(&config)?.is_some();
+    scim_edge::tls::to_core(&config)?;
     let shutdown = shutdown_signal()?;
     let listener =
         TcpListener::bind(&config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -24,7 +27,8 @@ async fn main() -> anyhow::Result<()> {
         });
     }
     let addr = listener.local_addr()?;
-    tracing::info!(core = %config.core_url, "scim-edge listening on http://{addr}{BASE_PATH}");
+    let scheme = if https { "https" } else { "http" };
+    tracing::info!(core = %config.core_url, "scim-edge listening on {scheme}://{addr}{BASE_PATH}");
     scim_edge::run(listener, config, shutdown).await?;
     tracing::info!("scim-edge stopped");
     Ok(())

@@ -39,6 +39,7 @@ impl AppState {
             &config.core_url,
             Duration::from_secs(config.core_timeout_secs),
             Duration::from_secs(config.core_resolve_secs.max(1)),
+            crate::tls::to_core(&config)?,
         )?;
         let core = Client::from_channel(pool.channel.clone(), Credentials::none());
         Ok(Self {

@@ -6,6 +6,7 @@
 
 mod auth;
 mod bulk;
+mod caps;
 mod client;
 mod custom_schemas;
 mod discovery;

@@ -3,6 +3,7 @@
 //! that is retried whole on a deadlock or a Galera certification failure.
 
 mod auth_cache;
+mod batch;
 mod cluster;
 mod counters;
 mod entities;

@@ -392,3 +392,23 @@ e2e!(user_groups_stay_bounded_under_wide_nesting, |app| {
     let small = app.get("/Users?count=10&attributes=groups").await;
     assert!(small.body["Resources"].as_array().unwrap().iter().all(|r| r["groups"].as_array().unwrap().len() == 1000));
 });
+
+// Found by hostile requests (seed 2): a 16,000-character member value came
+// back whole in the gRPC error (message, ErrorInfo, BadRequest: HTTP/2
+// headers), over the edge's header limit; the edge lost its connection to
+// identity-core and answered 503 to every later request. Echoed input is
+// now cut short.
+e2e!(a_huge_member_value_is_a_bounded_400_and_the_service_stays_up, |app| {
+    let long = "é".repeat(16_000);
+    let a = app.post("/Groups", json!({"displayName": "Huge", "members": [{"value": long}]})).await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
+    assert!(a.body["detail"].as_str().unwrap().len() < 2048, "{}", a.body);
+    let b = app.get(&format!("/Users/{}", "x".repeat(30_000))).await;
+    assert_eq!(b.status, StatusCode::NOT_FOUND);
+    let mut body = okta_user("after@x.com");
+    body["schemas"] = json!(["urn:ietf:params:scim:schemas:core:2.0:User", format!("urn:{}", "x".repeat(20_000))]);
+    body[format!("urn:{}", "x".repeat(20_000))] = json!({"a": 1});
+    let c = app.post("/Users", body).await;
+    assert!(c.status.is_success() || c.status == StatusCode::BAD_REQUEST, "{} {}", c.status, c.body);
+    assert_eq!(app.get("/Users").await.status, StatusCode::OK, "the service is still up");
+});

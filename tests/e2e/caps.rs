@@ -412,3 +412,25 @@ e2e!(a_huge_member_value_is_a_bounded_400_and_the_service_stays_up, |app| {
     assert!(c.status.is_success() || c.status == StatusCode::BAD_REQUEST, "{} {}", c.status, c.body);
     assert_eq!(app.get("/Users").await.status, StatusCode::OK, "the service is still up");
 });
+
+// Found while bounding pages: a page of 100 users with three strings at
+// MAX_TEXT_CHARS (~10 MB) exceeded gRPC's default 4 MB message at the edge,
+// a 500 on both backends. The edge now reads answers up to 64 MiB.
+e2e!(a_page_of_limit_sized_users_is_served, |app| {
+    let long = "é".repeat(MAX_TEXT_CHARS);
+    let mut client = app.user_client().await;
+    for chunk in 0..5 {
+        let users = (chunk * 20..(chunk + 1) * 20).map(|i| User {
+            user_name: format!("big{i:03}@x.com"),
+            display_name: Some(long.clone()),
+            title: Some(long.clone()),
+            nick_name: Some(long.clone()),
+            ..Default::default()
+        });
+        let req = ImportUsersRequest { users: users.collect(), request_id: String::new() };
+        client.import_users(app.grpc(&app.token, req)).await.unwrap();
+    }
+    let page = app.get("/Users?count=100").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_eq!(page.body["Resources"].as_array().unwrap().len(), 100);
+});

@@ -9,9 +9,9 @@ use uuid::Uuid;
 
 use crate::error::{Error, Result};
 
-/// Longest userName, displayName or externalId we store (after lower-casing
-/// too): they are indexed, and MySQL indexes are bounded.
-pub const MAX_KEY_CHARS: usize = 255;
+pub mod limits;
+
+pub use limits::MAX_KEY_CHARS;
 
 /// The tenant a request acts for, resolved from its bearer token.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -85,9 +85,11 @@ fn key(field: &'static str, value: &str) -> Result<()> {
 pub struct ValidUser(User);
 
 impl ValidUser {
-    /// Validates `user` (userName present and bounded, externalId bounded).
+    /// Validates `user`: userName present, and every attribute within
+    /// [`limits`].
     pub fn parse(user: User) -> Result<Self> {
         key("userName", &user.user_name)?;
+        limits::user(&user)?;
         if let Some(ext) = &user.external_id {
             key("externalId", ext)?;
         }

@@ -171,17 +171,33 @@ impl From<Error> for Status {
                 tracing::error!(error = what, "internal error");
                 "internal error".to_owned()
             }
-            other => other.to_string(),
+            other => echo(&other.to_string(), MAX_ECHOED_MESSAGE),
         };
-        let metadata: HashMap<String, String> = metadata.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        let metadata: HashMap<String, String> =
+            metadata.into_iter().map(|(k, v)| (k.to_owned(), echo(&v, MAX_ECHOED_VALUE))).collect();
         let mut details = ErrorDetails::with_error_info(reason.as_str_name(), proto::ERROR_DOMAIN, metadata);
         if let Some((field, description)) = err.violation() {
-            details.add_bad_request_violation(field, description);
+            details.add_bad_request_violation(echo(&field, MAX_ECHOED_VALUE), echo(&description, MAX_ECHOED_MESSAGE));
         }
         if let Some(delay) = err.retry_delay() {
             details.set_retry_info(Some(delay));
         }
         Status::with_error_details(code, message, details)
+    }
+}
+
+/// Longest message, and longest metadata value, a status carries: they echo
+/// client input (ids, member values, attribute names), and a status travels
+/// in HTTP/2 headers, which peers bound (16 KiB by default). Longer text is
+/// cut, with an ellipsis.
+const MAX_ECHOED_MESSAGE: usize = 1024;
+const MAX_ECHOED_VALUE: usize = 256;
+
+/// `text`, cut to `max` characters.
+fn echo(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
     }
 }
 

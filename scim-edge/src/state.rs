@@ -15,6 +15,11 @@ use crate::config::Config;
 use crate::core_pool::{CoreChannel, CorePool};
 use crate::tenant_cache::TenantCache;
 
+/// Largest answer the edge reads from identity-core. gRPC's default (4 MB)
+/// is less than one page of users at the string limits (README "Limits on
+/// input"): such a page was a 500.
+pub const MAX_CORE_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
+
 #[derive(Clone)]
 pub struct AppState {
     pub users: UserServiceClient<CoreChannel>,
@@ -43,8 +48,8 @@ impl AppState {
         )?;
         let core = Client::from_channel(pool.channel.clone(), Credentials::none());
         Ok(Self {
-            users: core.user_service(),
-            groups: core.group_service(),
+            users: core.user_service().max_decoding_message_size(MAX_CORE_MESSAGE_BYTES),
+            groups: core.group_service().max_decoding_message_size(MAX_CORE_MESSAGE_BYTES),
             tenants: core.tenant_service(),
             health: HealthClient::new(core.channel()),
             tenant_cache: Arc::new(TenantCache::new(Duration::from_secs(config.tenant_cache_secs))),

@@ -9,6 +9,7 @@ mod adversarial;
 mod audit;
 mod auth;
 mod bulk;
+mod caps;
 mod client;
 mod credentials;
 mod custom_schemas;

@@ -13,6 +13,7 @@ use tonic::{Request, Response, Status};
 
 use super::{authenticate, expected_version, once, page, total};
 use crate::auth::Scope;
+use crate::domain::limits::{self, MAX_MEMBERS_PER_REQUEST};
 use crate::domain::{MemberKind, MemberRef, ResourceId, ValidGroup};
 use crate::error::{Error, Result};
 use crate::store::groups::{self as store, GroupFields, MemberChange};
@@ -26,6 +27,7 @@ pub struct Groups {
 }
 
 fn members(list: &[Member]) -> Result<Vec<MemberRef>> {
+    limits::count("members", list.len(), MAX_MEMBERS_PER_REQUEST)?;
     list.iter().map(MemberRef::parse).collect()
 }
 
@@ -107,6 +109,8 @@ impl GroupService for Groups {
                 }
             }
         }
+        limits::count("member_changes", member_changes.len(), MAX_MEMBERS_PER_REQUEST)?;
+        limits::count("members", member_changes.iter().map(|c| c.members.len()).sum(), MAX_MEMBERS_PER_REQUEST)?;
         let mut changes = Vec::with_capacity(member_changes.len());
         for c in member_changes {
             changes.push(match Op::try_from(c.op).unwrap_or(Op::Unspecified) {

@@ -4,6 +4,7 @@
 
 pub mod audit;
 mod auth_cache;
+mod batch;
 mod cluster;
 mod counters;
 pub mod credentials;

@@ -13,23 +13,23 @@ use prost_types::value::Kind as PV;
 use prost_types::{ListValue, Struct, Value as PValue};
 use proto::v1::{AttributeDefinition, AttributeType, ResourceType, Schema};
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, SqlErr};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, SqlErr,
+};
 
 use super::entities::{custom_values, tenant_schemas};
 use super::scoped::Scoped;
 use super::{Store, audit, in_tx, time};
 use crate::domain::TenantId;
+use crate::domain::limits::{
+    self, IN_CHUNK, MAX_ATTRIBUTE_KEY_CHARS as MAX_KEY, MAX_ATTRIBUTES_PER_SCHEMA, MAX_EXTENSION_VALUES as MAX_VALUES,
+    MAX_SCHEMA_BYTES, MAX_SCHEMA_URN_CHARS as MAX_URN, MAX_SCHEMAS_PER_TENANT, MAX_TEXT_BYTES,
+};
 use crate::error::{Error, Result};
 
 /// URNs a tenant may not declare: the RFC's own.
 const RESERVED: [&str; 2] =
     ["urn:ietf:params:scim:schemas:core:", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:user"];
-/// Longest schema URN (the `attr_key` column holds URN + ':' + name).
-const MAX_URN: usize = 190;
-/// Longest attribute key, `<urn>:<name>`.
-const MAX_KEY: usize = 255;
-/// Most values one multi-valued custom attribute may hold.
-const MAX_VALUES: usize = 1000;
 
 fn resource_name(rt: ResourceType) -> &'static str {
     match rt {
@@ -42,6 +42,13 @@ fn resource_name(rt: ResourceType) -> &'static str {
 pub async fn create(store: &Store, tenant: &TenantId, schema: Schema) -> Result<Schema> {
     let schema = validate_definition(schema)?;
     let rt = ResourceType::try_from(schema.resource_type).unwrap_or(ResourceType::Unspecified);
+    let declared = tenant_schemas::Entity::find()
+        .filter(tenant_schemas::Column::TenantId.eq(tenant.as_str()))
+        .count(store.conn())
+        .await?;
+    if usize::try_from(declared).unwrap_or(usize::MAX) >= MAX_SCHEMAS_PER_TENANT {
+        return Err(Error::invalid("id", format!("a tenant declares at most {MAX_SCHEMAS_PER_TENANT} schemas")));
+    }
     let row = tenant_schemas::ActiveModel {
         tenant_id: Set(tenant.as_str().to_owned()),
         urn: Set(schema.id.clone()),
@@ -219,6 +226,7 @@ fn row(
             if !attr.canonical_values.is_empty() && !attr.canonical_values.iter().any(|c| c.eq_ignore_ascii_case(s)) {
                 return Err(Error::invalid(key, format!("{s:?} is not one of {:?}", attr.canonical_values)));
             }
+            limits::text(key, s)?;
             m.str_lower = Set(Some(s.to_lowercase().chars().take(255).collect()));
             m.str_value = Set(Some(s.clone()));
             serde_json::Value::String(s.clone())
@@ -251,7 +259,11 @@ fn row(
         (AttributeType::DateTime, _) => return Err(wrong("a dateTime string")),
         (AttributeType::Unspecified, _) => return Err(Error::Internal("a stored schema has an untyped attribute")),
     };
-    m.value_json = Set(json.to_string());
+    let json = json.to_string();
+    if json.len() > MAX_TEXT_BYTES {
+        return Err(Error::invalid(key, format!("longer than {MAX_TEXT_BYTES} bytes once JSON-encoded")));
+    }
+    m.value_json = Set(json);
     Ok(m)
 }
 
@@ -282,10 +294,7 @@ pub async fn insert(
     }
     let custom = Custom::load(txn, tenant, rt).await?;
     let rows = custom.rows(tenant, resource_id, ext, true)?;
-    if !rows.is_empty() {
-        custom_values::Entity::insert_many(rows).exec_without_returning(txn).await?;
-    }
-    Ok(())
+    super::batch::insert(txn, &rows).await
 }
 
 /// Rewrites only the named extension attributes (`<urn>:<attr>`, field-mask
@@ -324,16 +333,15 @@ pub async fn write_attrs(
         }
         canonical.push(key);
     }
-    custom_values::Entity::delete_in(tenant)
-        .filter(custom_values::Column::ResourceId.eq(resource_id))
-        .filter(custom_values::Column::AttrKey.is_in(canonical))
-        .exec(txn)
-        .await?;
-    let rows = custom.rows(tenant, resource_id, Some(&given), false)?;
-    if !rows.is_empty() {
-        custom_values::Entity::insert_many(rows).exec_without_returning(txn).await?;
+    for part in canonical.chunks(IN_CHUNK) {
+        custom_values::Entity::delete_in(tenant)
+            .filter(custom_values::Column::ResourceId.eq(resource_id))
+            .filter(custom_values::Column::AttrKey.is_in(part.iter().cloned()))
+            .exec(txn)
+            .await?;
     }
-    Ok(())
+    let rows = custom.rows(tenant, resource_id, Some(&given), false)?;
+    super::batch::insert(txn, &rows).await
 }
 
 /// Deletes the extension values of `resource_id`.
@@ -353,11 +361,14 @@ pub async fn read<C: ConnectionTrait>(
     rt: ResourceType,
     ids: &[String],
 ) -> Result<HashMap<String, Struct>> {
-    let rows = custom_values::Entity::find_in(tenant)
-        .filter(custom_values::Column::ResourceId.is_in(ids.iter().cloned()))
-        .all(conn)
-        .await?;
-    let rows = rows.into_iter().map(|r| (r.resource_id, r.attr_key, i64::from(r.ordinal), r.value_json)).collect();
+    let mut rows = Vec::new();
+    for part in ids.chunks(IN_CHUNK) {
+        let found = custom_values::Entity::find_in(tenant)
+            .filter(custom_values::Column::ResourceId.is_in(part.iter().cloned()))
+            .all(conn)
+            .await?;
+        rows.extend(found.into_iter().map(|r| (r.resource_id, r.attr_key, i64::from(r.ordinal), r.value_json)));
+    }
     from_rows(conn, tenant, rt, rows).await
 }
 
@@ -442,6 +453,10 @@ fn validate_definition(mut s: Schema) -> Result<Schema> {
     if s.attributes.is_empty() {
         return Err(Error::invalid("attributes", "a schema declares at least one attribute"));
     }
+    if s.attributes.len() > MAX_ATTRIBUTES_PER_SCHEMA {
+        return Err(Error::invalid("attributes", format!("a schema declares at most {MAX_ATTRIBUTES_PER_SCHEMA}")));
+    }
+
     let mut seen: Vec<String> = Vec::new();
     for a in &s.attributes {
         let valid = a.name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
@@ -463,6 +478,10 @@ fn validate_definition(mut s: Schema) -> Result<Schema> {
     s.id = urn;
     if s.name.trim().is_empty() {
         s.name = s.id.rsplit(':').next().unwrap_or_default().to_owned();
+    }
+    // What is stored, as stored.
+    if s.encoded_len() > MAX_SCHEMA_BYTES {
+        return Err(Error::invalid("schema", format!("the definition is larger than {MAX_SCHEMA_BYTES} bytes")));
     }
     Ok(s)
 }

@@ -52,7 +52,7 @@ pub async fn create(store: &Store, tenant: &TenantId, user: ValidUser) -> Result
 
 /// Most users one import may create.
 pub const MAX_IMPORT: usize = 10_000;
-/// Rows per multi-row INSERT.
+/// Users per batch of an import (their rows go through [`super::batch`]).
 const INSERT_BATCH: usize = 500;
 
 /// Creates many users in one transaction, in bounded multi-row INSERTs;
@@ -84,14 +84,8 @@ pub async fn import(store: &Store, tenant: &TenantId, users: Vec<ValidUser>) -> 
                     values.extend(rows::value_rows(tenant.as_str(), id.as_str(), u));
                     custom_rows.extend(custom.rows(&tenant, id.as_str(), u.get().extensions.as_ref(), true)?);
                 }
-                for part in values.chunks(INSERT_BATCH) {
-                    user_values::Entity::insert_many(part.to_vec()).exec_without_returning(txn).await?;
-                }
-                for part in custom_rows.chunks(INSERT_BATCH) {
-                    super::entities::custom_values::Entity::insert_many(part.to_vec())
-                        .exec_without_returning(txn)
-                        .await?;
-                }
+                super::batch::insert(txn, &values).await?;
+                super::batch::insert(txn, &custom_rows).await?;
             }
             counters::add(txn, &tenant, counters::USERS, i64::try_from(ids.len()).unwrap_or(0)).await?;
             Ok(ids)
@@ -235,9 +229,7 @@ pub(super) async fn insert_values(
     user: &ValidUser,
 ) -> Result<Vec<user_values::ActiveModel>> {
     let values = rows::value_rows(tenant, id, user);
-    for part in values.chunks(INSERT_BATCH) {
-        user_values::Entity::insert_many(part.to_vec()).exec_without_returning(txn).await?;
-    }
+    super::batch::insert(txn, &values).await?;
     Ok(values)
 }
 

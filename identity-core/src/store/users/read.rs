@@ -3,6 +3,12 @@
 //! multi-valued values, their direct groups, the groups containing those
 //! groups, their extension values). Nested groups deeper than one level
 //! cost a walk (see [`super::super::nesting`]) only when they exist.
+//!
+//! `groups` is bounded: a user shows at most [`MAX_GROUPS_PER_USER`]
+//! entries, and a page of `n` users at most [`MAX_GROUP_REFS_PER_PAGE`] in
+//! all (each user then gets `MAX_GROUP_REFS_PER_PAGE / n`). The attribute is
+//! read-only (RFC 7643 §4.1.2), so the cut is deterministic and documented:
+//! direct groups first, then indirect ones, each in group id order.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -14,6 +20,7 @@ use super::super::entities::{custom_values, group_members, groups, user_values, 
 use super::super::scoped::Scoped;
 use super::super::{nesting, schemas};
 use super::rows;
+use crate::domain::limits::{IN_CHUNK, MAX_GROUP_REFS_PER_PAGE, MAX_GROUPS_PER_USER};
 use crate::domain::{MemberKind, TenantId};
 use crate::error::Result;
 
@@ -72,8 +79,9 @@ pub async fn assemble<C: ConnectionTrait>(conn: &C, tenant: &TenantId, page: Vec
             _ => {}
         }
     }
+    let budget = groups_per_user(page.len());
     if nested {
-        add_indirect(conn, tenant, &mut direct).await?;
+        add_indirect(conn, tenant, &mut direct, budget).await?;
     }
     let mut extensions = schemas::from_rows(conn, tenant, ResourceType::User, custom).await?;
     Ok(page
@@ -83,10 +91,16 @@ pub async fn assemble<C: ConnectionTrait>(conn: &C, tenant: &TenantId, page: Vec
             v.sort_by(|a, b| (&a.attr, a.ordinal).cmp(&(&b.attr, b.ordinal)));
             let mut g = direct.remove(&row.id).unwrap_or_default();
             g.sort_by(|a, b| (a.r#type.as_str(), &a.value).cmp(&(b.r#type.as_str(), &b.value)));
+            g.truncate(budget);
             let e = extensions.remove(&row.id);
             rows::to_proto(row, v, g, e)
         })
         .collect())
+}
+
+/// How many `groups` entries each user of a page of `users` may show.
+pub fn groups_per_user(users: usize) -> usize {
+    MAX_GROUPS_PER_USER.min(MAX_GROUP_REFS_PER_PAGE / users.max(1))
 }
 
 /// The union of everything a page of users needs, one statement. Columns:
@@ -184,35 +198,51 @@ fn pad(select: &mut SelectStatement, n: usize, null: &impl Fn() -> Expr) {
 }
 
 /// Adds each user's indirect groups (those containing a direct group, at
-/// any depth), walking the nesting level by level.
+/// any depth), walking the nesting level by level; at most `budget` refs
+/// per user in all (the lowest group ids: what is kept is deterministic).
 async fn add_indirect<C: ConnectionTrait>(
     conn: &C,
     tenant: &TenantId,
     direct: &mut HashMap<String, Vec<GroupRef>>,
+    budget: usize,
 ) -> Result<()> {
     let mut names: HashMap<String, String> =
         direct.values().flatten().map(|r| (r.value.clone(), r.display.clone())).collect();
     let groups_of_users: Vec<String> = names.keys().cloned().collect();
     let ancestors = nesting::ancestors(conn, tenant, &groups_of_users).await?;
-    let unnamed: Vec<String> = ancestors.values().flatten().filter(|g| !names.contains_key(*g)).cloned().collect();
-    if !unnamed.is_empty() {
+    // Each user's indirect groups, cut to what the budget leaves (kept
+    // bounded while collected: a BTreeSet whose largest id is dropped).
+    let mut indirect_of: HashMap<String, BTreeSet<String>> = HashMap::new();
+    for (user, refs) in direct.iter() {
+        let room = budget.saturating_sub(refs.len());
+        let mine: BTreeSet<&String> = refs.iter().map(|r| &r.value).collect();
+        let mut indirect = BTreeSet::new();
+        for g in mine.iter().filter_map(|g| ancestors.get(*g)).flatten().filter(|g| !mine.contains(g)) {
+            if indirect.insert(g.clone()) && indirect.len() > room {
+                indirect.pop_last();
+            }
+        }
+        indirect_of.insert(user.clone(), indirect);
+    }
+    let mut unnamed: Vec<String> =
+        indirect_of.values().flatten().filter(|g| !names.contains_key(*g)).cloned().collect();
+    unnamed.sort();
+    unnamed.dedup();
+    for part in unnamed.chunks(IN_CHUNK) {
         let rows: Vec<(String, String)> = groups::Entity::find_in(tenant)
             .select_only()
             .column(groups::Column::Id)
             .column(groups::Column::DisplayName)
-            .filter(groups::Column::Id.is_in(unnamed))
+            .filter(groups::Column::Id.is_in(part.iter().cloned()))
             .into_tuple()
             .all(conn)
             .await?;
         names.extend(rows);
     }
-    for refs in direct.values_mut() {
-        let mine: BTreeSet<String> = refs.iter().map(|r| r.value.clone()).collect();
-        let indirect: BTreeSet<&String> =
-            mine.iter().filter_map(|g| ancestors.get(g)).flatten().filter(|g| !mine.contains(*g)).collect();
-        for g in indirect {
-            let display = names.get(g).cloned().unwrap_or_default();
-            refs.push(GroupRef { value: g.clone(), display, r#type: "indirect".to_owned() });
+    for (user, refs) in direct.iter_mut() {
+        for g in indirect_of.remove(user).unwrap_or_default() {
+            let display = names.get(&g).cloned().unwrap_or_default();
+            refs.push(GroupRef { value: g, display, r#type: "indirect".to_owned() });
         }
     }
     Ok(())

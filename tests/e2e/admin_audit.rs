@@ -9,29 +9,26 @@ use identity_core::admin;
 use identity_core::auth::{Principal, Scope as AuthScope};
 use identity_core::store::audit::{self, Call};
 use proto::v1::{
-    AddSchemaRequest, AttributeDefinition, AttributeType, AuditEvent, CompatibilityMode, CreateServiceAccountRequest,
-    DeleteSchemaRequest, DeleteTenantRequest, GetTenantRequest, IssueTokenRequest, ListAuditEventsRequest,
-    ListTenantsRequest, ResourceType, ResumeTenantRequest, RevokeServiceAccountRequest, RevokeTokenRequest, Schema,
-    Scope, SetTenantLimitsRequest, SetTenantOauthRequest, SuspendTenantRequest, UpdateTenantRequest,
+    AddSchemaRequest, AuditEvent, CompatibilityMode, CreateServiceAccountRequest, DeleteSchemaRequest,
+    DeleteTenantRequest, GetTenantRequest, IssueTokenRequest, ListAuditEventsRequest, ListTenantsRequest,
+    ResumeTenantRequest, RevokeServiceAccountRequest, RevokeTokenRequest, Scope, SetTenantLimitsRequest,
+    SetTenantOauthRequest, SuspendTenantRequest, UpdateTenantRequest,
 };
 use tonic::Code;
 
+use crate::admin::{ACME, acme_schema};
 use crate::credentials::{admin_client, req};
 
-const ACME: &str = "urn:ietf:params:scim:schemas:extension:acme:2.0:User";
 const ISSUER: &str = "https://acme.okta.com/oauth2/default";
 
-fn schema() -> Schema {
-    Schema {
-        id: ACME.into(),
-        name: "AcmeUser".into(),
-        resource_type: ResourceType::User as i32,
-        attributes: vec![AttributeDefinition {
-            name: "badge".into(),
-            r#type: AttributeType::String as i32,
-            ..Default::default()
-        }],
-        ..Default::default()
+/// Okta's issuer for acme, its keys at a URL.
+fn okta_oauth() -> SetTenantOauthRequest {
+    SetTenantOauthRequest {
+        tenant: "acme".into(),
+        issuer: ISSUER.into(),
+        audience: "api://scim".into(),
+        jwks_url: format!("{ISSUER}/v1/keys"),
+        jwks_json: String::new(),
     }
 }
 
@@ -124,17 +121,11 @@ e2e!(every_admin_rpc_leaves_exactly_one_event_by_its_caller, |app| {
         let revoke = RevokeServiceAccountRequest { service_account_id: id.clone() };
         adm.revoke_service_account(req(&secret, None, revoke)).await.unwrap();
     }
-    let oauth = SetTenantOauthRequest {
-        tenant: "acme".into(),
-        issuer: ISSUER.into(),
-        audience: "api://scim".into(),
-        jwks_url: format!("{ISSUER}/v1/keys"),
-        jwks_json: String::new(),
-    };
+    let oauth = okta_oauth();
     adm.set_tenant_oauth(req(&secret, None, oauth)).await.unwrap();
     let limits = SetTenantLimitsRequest { tenant: "acme".into(), requests_per_second: 7, ..Default::default() };
     adm.set_tenant_limits(req(&secret, None, limits)).await.unwrap();
-    adm.add_schema(req(&secret, None, AddSchemaRequest { tenant: "acme".into(), schema: Some(schema()) }))
+    adm.add_schema(req(&secret, None, AddSchemaRequest { tenant: "acme".into(), schema: Some(acme_schema()) }))
         .await
         .unwrap();
     let delete = DeleteSchemaRequest { tenant: "acme".into(), schema_id: ACME.into() };
@@ -186,7 +177,7 @@ e2e!(every_cli_admin_action_leaves_one_event_by_cli, |app| {
         .unwrap();
     let requested = admin::limits::Requested { rps: 3, burst: 0, concurrency: 0 };
     audit::scope(scope("SetTenantLimits"), admin::limits::set(s, &cli, "acme", requested)).await.unwrap();
-    audit::scope(scope("AddSchema"), admin::schemas::add(s, &cli, "acme", schema())).await.unwrap();
+    audit::scope(scope("AddSchema"), admin::schemas::add(s, &cli, "acme", acme_schema())).await.unwrap();
     audit::scope(scope("DeleteSchema"), admin::schemas::delete(s, &cli, "acme", ACME)).await.unwrap();
     // A failing action leaves no OK event (its write rolled back).
     let unknown = admin::credentials::revoke_token(s, &cli, "acme", "tok_unknown");
@@ -260,13 +251,7 @@ e2e!(list_audit_events_filters_pages_and_keeps_tenants_apart, |app| {
 e2e!(tenant_oauth_and_limits_show_in_every_tenant_answer, |app| {
     let (_, secret) = admin_account(&app, None).await;
     let mut adm = admin_client(&app).await;
-    let oauth = SetTenantOauthRequest {
-        tenant: "acme".into(),
-        issuer: ISSUER.into(),
-        audience: "api://scim".into(),
-        jwks_url: format!("{ISSUER}/v1/keys"),
-        jwks_json: String::new(),
-    };
+    let oauth = okta_oauth();
     let set = adm.set_tenant_oauth(req(&secret, None, oauth)).await.unwrap().into_inner();
     let o = set.oauth.expect("SetTenantOauth answers with oauth");
     assert_eq!((o.issuer.as_str(), o.audience.as_str()), (ISSUER, "api://scim"));

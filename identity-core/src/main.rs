@@ -309,7 +309,9 @@ async fn main() -> anyhow::Result<()> {
         Command::Tenant { command: TenantCommand::SetMode { name, mode } } => {
             let mode = tenants::Mode::parse(&mode)?;
             let store = open(db, false).await?;
-            let tenant = admin::tenants::update(&store, &Principal::cli(), &name, None, Some(mode)).await?;
+            let cli = Principal::cli();
+            let updated = admin::tenants::update(&store, &cli, &name, None, Some(mode));
+            let tenant = audit::scope(Call::cli("identity.v1.AdminService/UpdateTenant"), updated).await?;
             println!("tenant {} is now {}", tenant.name, tenant.mode.as_str());
         }
         Command::Tenant {
@@ -326,7 +328,9 @@ async fn main() -> anyhow::Result<()> {
                 jwks_json,
             };
             let store = open(db, false).await?;
-            let (tenant, config) = oauth::set_tenant_oauth(&store, &Principal::cli(), &name, &change).await?;
+            let cli = Principal::cli();
+            let set = oauth::set_tenant_oauth(&store, &cli, &name, &change);
+            let (tenant, config) = audit::scope(Call::cli("identity.v1.AdminService/SetTenantOauth"), set).await?;
             match config {
                 Some(c) => println!(
                     "tenant {} accepts OAuth 2.0 access tokens from issuer {} for audience {}",
@@ -387,7 +391,9 @@ async fn main() -> anyhow::Result<()> {
         Command::Tenant { command: TenantCommand::SetLimits { name, rps, burst, concurrency } } => {
             let store = open(db, false).await?;
             let requested = admin::limits::Requested { rps, burst, concurrency };
-            let (t, o) = admin::limits::set(&store, &Principal::cli(), &name, requested).await?;
+            let cli = Principal::cli();
+            let set = admin::limits::set(&store, &cli, &name, requested);
+            let (t, o) = audit::scope(Call::cli("identity.v1.AdminService/SetTenantLimits"), set).await?;
             println!("tenant {} limits set: {}", t.name, show_limits(o));
         }
         Command::Tenant { command: TenantCommand::GetLimits { name } } => {
@@ -397,7 +403,9 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Schema { command: SchemaCommand::Delete { tenant, urn } } => {
             let store = open(db, false).await?;
-            let values = admin::schemas::delete(&store, &Principal::cli(), &tenant, &urn).await?;
+            let cli = Principal::cli();
+            let deleted = admin::schemas::delete(&store, &cli, &tenant, &urn);
+            let values = audit::scope(Call::cli("identity.v1.AdminService/DeleteSchema"), deleted).await?;
             println!("schema {urn} deleted from tenant {tenant} with {values} stored values");
         }
         Command::Tenant { command: TenantCommand::List } => {
@@ -421,17 +429,23 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Tenant { command: TenantCommand::Suspend { name } } => {
             let store = open(db, false).await?;
-            let t = admin::tenants::suspend(&store, &Principal::cli(), &name).await?;
+            let cli = Principal::cli();
+            let suspended = admin::tenants::suspend(&store, &cli, &name);
+            let t = audit::scope(Call::cli("identity.v1.AdminService/SuspendTenant"), suspended).await?;
             println!("tenant {} is suspended: every credential is refused until `tenant resume`", t.name);
         }
         Command::Tenant { command: TenantCommand::Resume { name } } => {
             let store = open(db, false).await?;
-            let t = admin::tenants::resume(&store, &Principal::cli(), &name).await?;
+            let cli = Principal::cli();
+            let resumed = admin::tenants::resume(&store, &cli, &name);
+            let t = audit::scope(Call::cli("identity.v1.AdminService/ResumeTenant"), resumed).await?;
             println!("tenant {} is active again", t.name);
         }
         Command::Tenant { command: TenantCommand::Delete { name } } => {
             let store = open(db, false).await?;
-            let rows = admin::tenants::delete(&store, &Principal::cli(), &name).await?;
+            let cli = Principal::cli();
+            let deleted = admin::tenants::delete(&store, &cli, &name);
+            let rows = audit::scope(Call::cli("identity.v1.AdminService/DeleteTenant"), deleted).await?;
             println!("tenant {name} deleted ({rows} rows)");
         }
         Command::Token { command: TokenCommand::Issue { tenant, label, expires_in } } => {
@@ -440,8 +454,9 @@ async fn main() -> anyhow::Result<()> {
                 None => None,
             };
             let store = open(db, false).await?;
-            let (t, secret) =
-                admin::credentials::issue_token(&store, &Principal::cli(), &tenant, &label, lifetime).await?;
+            let cli = Principal::cli();
+            let issued = admin::credentials::issue_token(&store, &cli, &tenant, &label, lifetime);
+            let (t, secret) = audit::scope(Call::cli("identity.v1.AdminService/IssueToken"), issued).await?;
             println!("token {} issued for tenant {tenant}{}", t.id, expiry_note(t.expires_us));
             println!("bearer token (shown once; send it as 'Authorization: Bearer <token>'):");
             println!("{secret}");
@@ -454,15 +469,17 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Token { command: TokenCommand::Revoke { tenant, id } } => {
             let store = open(db, false).await?;
-            let t = admin::credentials::revoke_token(&store, &Principal::cli(), &tenant, &id).await?;
+            let cli = Principal::cli();
+            let revoked = admin::credentials::revoke_token(&store, &cli, &tenant, &id);
+            let t = audit::scope(Call::cli("identity.v1.AdminService/RevokeToken"), revoked).await?;
             println!("token {} revoked; every replica refuses it within 5 seconds", t.id);
         }
         Command::ServiceAccount { command: AccountCommand::Create { name, scope, tenant } } => {
             let scope = Scope::parse(&scope)?;
             let store = open(db, false).await?;
-            let (a, secret) =
-                admin::credentials::create_service_account(&store, &Principal::cli(), &name, scope, tenant.as_deref())
-                    .await?;
+            let cli = Principal::cli();
+            let created = admin::credentials::create_service_account(&store, &cli, &name, scope, tenant.as_deref());
+            let (a, secret) = audit::scope(Call::cli("identity.v1.AdminService/CreateServiceAccount"), created).await?;
             match &tenant {
                 Some(t) => {
                     println!("service account {} ({}) created with scope {} for tenant {t}", a.name, a.id, a.scope)
@@ -484,7 +501,9 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::ServiceAccount { command: AccountCommand::Revoke { id } } => {
             let store = open(db, false).await?;
-            let a = admin::credentials::revoke_service_account(&store, &Principal::cli(), &id).await?;
+            let cli = Principal::cli();
+            let revoked = admin::credentials::revoke_service_account(&store, &cli, &id);
+            let a = audit::scope(Call::cli("identity.v1.AdminService/RevokeServiceAccount"), revoked).await?;
             println!("service account {} revoked", a.id);
         }
     }

@@ -19,9 +19,9 @@ use tonic::Code;
 
 use crate::credentials::{WITHIN, account, admin_client, assert_scim_error, get_as, reason, req, until_status};
 
-const ACME: &str = "urn:ietf:params:scim:schemas:extension:acme:2.0:User";
+pub const ACME: &str = "urn:ietf:params:scim:schemas:extension:acme:2.0:User";
 
-fn acme_schema() -> Schema {
+pub fn acme_schema() -> Schema {
     Schema {
         id: ACME.into(),
         name: "AcmeUser".into(),

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod admin;
+mod admin_audit;
 mod adversarial;
 mod audit;
 mod auth;

@@ -11,7 +11,7 @@ use proto::v1::AuditEvent;
 use crate::auth::{Principal, Scope};
 use crate::error::{Error, Result};
 use crate::store::audit::{self, Query};
-use crate::store::{Listed, Page, Store, tenants};
+use crate::store::{Listed, Page, Store};
 
 /// Default of `serve --audit-retention-days`.
 pub const DEFAULT_RETENTION_DAYS: u32 = 90;
@@ -32,7 +32,8 @@ pub struct Listing {
 }
 
 /// One page of events, newest first, as `actor` may see them: admin scope;
-/// a credential bound to a tenant sees that tenant's events only.
+/// a credential bound to a tenant sees that tenant's events only (any
+/// other tenant is NOT_FOUND).
 pub async fn list(store: &Store, actor: &Principal, listing: Listing, page: &Page<'_>) -> Result<Listed<AuditEvent>> {
     actor.require(Scope::Admin)?;
     let tenant_id = if listing.tenant.is_empty() {
@@ -41,10 +42,9 @@ pub async fn list(store: &Store, actor: &Principal, listing: Listing, page: &Pag
         }
         None
     } else {
-        let tenant = tenants::resolve(store, &listing.tenant, false).await?;
-        if actor.bound && actor.tenant.as_ref().is_none_or(|t| t.id != tenant.id) {
-            return Err(Error::PermissionDenied("this credential may list its own tenant's events only".to_owned()));
-        }
+        // Another tenant than a bound credential's own is NOT_FOUND, as an
+        // unknown one is (it does not learn which tenants exist).
+        let tenant = super::tenants::visible(store, actor, &listing.tenant).await?;
         Some(tenant.id.as_str().to_owned())
     };
     let some = |s: String| (!s.is_empty()).then_some(s);

@@ -1,10 +1,11 @@
 //! TenantService: who a token belongs to.
 
 use proto::v1::tenant_service_server::TenantService;
-use proto::v1::{Caller, CompatibilityMode, CredentialKind, Scope, Tenant, TenantState, WhoAmIRequest};
+use proto::v1::{Caller, CompatibilityMode, CredentialKind, Scope, Tenant, TenantLimits, TenantState, WhoAmIRequest};
 use tonic::{Request, Response, Status};
 
 use crate::auth::{self, Principal};
+use crate::limits::{Limiter, Limits};
 use crate::store::{Store, tenants as store};
 
 pub struct Tenants {
@@ -42,6 +43,32 @@ pub(super) async fn tenant_message(store: &Store, t: &store::Tenant) -> crate::e
         limits: None,
         oauth: None,
         caller: None,
+    })
+}
+
+/// [`tenant_message`] with the tenant's settings: its limits in force
+/// (this server's defaults, from the call's limiter, with the tenant's
+/// overrides) and its OAuth issuer, as AdminService answers show them.
+pub(super) async fn tenant_settings_message(
+    store: &Store,
+    extensions: &tonic::Extensions,
+    t: &store::Tenant,
+) -> crate::error::Result<Tenant> {
+    let defaults = match extensions.get::<std::sync::Arc<Limiter>>() {
+        Some(l) => l.defaults(),
+        None => Limits::defaults(&crate::config::LimitsConfig::default()),
+    };
+    let in_force = defaults.with(crate::store::limits::get(store, &t.id).await?);
+    let int = |v: u32| i32::try_from(v).unwrap_or(i32::MAX);
+    let oauth = crate::store::oauth::get(store, &t.id).await?;
+    Ok(Tenant {
+        limits: Some(TenantLimits {
+            requests_per_second: int(in_force.rps),
+            burst: int(in_force.burst),
+            max_concurrent_requests: int(in_force.concurrency),
+        }),
+        oauth: oauth.as_ref().map(super::admin::oauth::oauth_config),
+        ..tenant_message(store, t).await?
     })
 }
 

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 use super::entities::{api_tokens, service_accounts, tenants};
 use super::tenants::Tenant;
-use super::{Store, time};
+use super::{Store, audit, in_tx, time};
 use crate::domain::TenantId;
 use crate::error::{Error, Result};
 
@@ -270,7 +270,15 @@ pub async fn issue_token(
     expires_in: Option<Duration>,
 ) -> Result<(TokenInfo, String)> {
     let (info, secret, row) = new_token_row(tenant, label, expires_in)?;
-    api_tokens::Entity::insert(row).exec_without_returning(store.conn()).await?;
+    in_tx(store, |txn| {
+        let (row, id, tenant) = (row.clone(), info.id.clone(), tenant.clone());
+        Box::pin(async move {
+            audit::wrote(txn, &tenant, "Token", &id).await?;
+            api_tokens::Entity::insert(row).exec_without_returning(txn).await?;
+            Ok(())
+        })
+    })
+    .await?;
     Ok((info, secret))
 }
 
@@ -290,20 +298,29 @@ pub async fn list_tokens(store: &Store, tenant: &TenantId) -> Result<Vec<TokenIn
 /// the tenant has no such token.
 pub async fn revoke_token(store: &Store, tenant: &TenantId, id: &str) -> Result<TokenInfo> {
     backfill_ids(store, tenant).await?;
-    let of_tenant = || {
-        sea_orm::Condition::all()
-            .add(api_tokens::Column::TenantId.eq(tenant.as_str()))
-            .add(api_tokens::Column::Id.eq(id))
-    };
-    api_tokens::Entity::update_many()
-        .col_expr(api_tokens::Column::RevokedUs, Expr::value(time::now_us()))
-        .filter(of_tenant())
-        .filter(api_tokens::Column::RevokedUs.is_null())
-        .exec(store.conn())
-        .await?;
+    let row = in_tx(store, |txn| {
+        let (tenant, id) = (tenant.clone(), id.to_owned());
+        Box::pin(async move {
+            let of_tenant = || {
+                sea_orm::Condition::all()
+                    .add(api_tokens::Column::TenantId.eq(tenant.as_str()))
+                    .add(api_tokens::Column::Id.eq(id.as_str()))
+            };
+            audit::wrote(txn, &tenant, "Token", &id).await?;
+            api_tokens::Entity::update_many()
+                .col_expr(api_tokens::Column::RevokedUs, Expr::value(time::now_us()))
+                .filter(of_tenant())
+                .filter(api_tokens::Column::RevokedUs.is_null())
+                .exec(txn)
+                .await?;
+            // None rolls the event back with the (empty) update.
+            let row = api_tokens::Entity::find().filter(of_tenant()).one(txn).await?;
+            row.ok_or_else(|| Error::NotFound { kind: "Token", id: id.clone() })
+        })
+    })
+    .await?;
     store.auth_cache().forget_credential(id);
-    let row = api_tokens::Entity::find().filter(of_tenant()).one(store.conn()).await?;
-    row.map(TokenInfo::from).ok_or_else(|| Error::NotFound { kind: "Token", id: id.to_owned() })
+    Ok(TokenInfo::from(row))
 }
 
 /// Creates a service account with `scope` (read, write or admin), bound to
@@ -328,7 +345,7 @@ pub async fn create_account(
         last_used_us: None,
         revoked_us: None,
     };
-    service_accounts::Entity::insert(service_accounts::ActiveModel {
+    let row = service_accounts::ActiveModel {
         id: Set(info.id.clone()),
         name: Set(info.name.clone()),
         scope: Set(info.scope.clone()),
@@ -337,8 +354,17 @@ pub async fn create_account(
         created_us: Set(info.created_us),
         last_used_us: Set(None),
         revoked_us: Set(None),
+    };
+    // An unbound account's event has the tenant "".
+    let event_tenant = tenant.cloned().unwrap_or_else(|| TenantId::from_db(String::new()));
+    in_tx(store, |txn| {
+        let (row, id, event_tenant) = (row.clone(), info.id.clone(), event_tenant.clone());
+        Box::pin(async move {
+            audit::wrote(txn, &event_tenant, "ServiceAccount", &id).await?;
+            service_accounts::Entity::insert(row).exec_without_returning(txn).await?;
+            Ok(())
+        })
     })
-    .exec_without_returning(store.conn())
     .await?;
     Ok((info, secret))
 }
@@ -363,16 +389,29 @@ pub async fn find_account(store: &Store, id: &str) -> Result<AccountInfo> {
     row.map(AccountInfo::from).ok_or_else(|| Error::NotFound { kind: "ServiceAccount", id: id.to_owned() })
 }
 
-/// Revokes the service account `id` (again: no change).
+/// Revokes the service account `id` (again: no change), in a transaction
+/// with its audit event (tenant "" for an unbound account).
 pub async fn revoke_account(store: &Store, id: &str) -> Result<AccountInfo> {
-    service_accounts::Entity::update_many()
-        .col_expr(service_accounts::Column::RevokedUs, Expr::value(time::now_us()))
-        .filter(service_accounts::Column::Id.eq(id))
-        .filter(service_accounts::Column::RevokedUs.is_null())
-        .exec(store.conn())
-        .await?;
+    let row = in_tx(store, |txn| {
+        let id = id.to_owned();
+        Box::pin(async move {
+            let not_found = || Error::NotFound { kind: "ServiceAccount", id: id.clone() };
+            let id = id.as_str();
+            let before = service_accounts::Entity::find_by_id(id).one(txn).await?.ok_or_else(not_found)?;
+            let event_tenant = TenantId::from_db(before.tenant_id.clone().unwrap_or_default());
+            audit::wrote(txn, &event_tenant, "ServiceAccount", id).await?;
+            service_accounts::Entity::update_many()
+                .col_expr(service_accounts::Column::RevokedUs, Expr::value(time::now_us()))
+                .filter(service_accounts::Column::Id.eq(id))
+                .filter(service_accounts::Column::RevokedUs.is_null())
+                .exec(txn)
+                .await?;
+            service_accounts::Entity::find_by_id(id).one(txn).await?.ok_or_else(not_found)
+        })
+    })
+    .await?;
     store.auth_cache().forget_credential(id);
-    find_account(store, id).await
+    Ok(AccountInfo::from(row))
 }
 
 /// A label or name: trimmed, at most 255 characters.

@@ -3,11 +3,11 @@
 //! cache period, written by [`crate::admin::limits`].
 
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, QueryFilter};
 
-use super::Store;
 use super::entities::{tenant_limits, tenants};
 use super::tenants::Tenant;
+use super::{Store, audit, in_tx};
 use crate::domain::TenantId;
 use crate::error::{Error, Result};
 
@@ -32,8 +32,18 @@ pub async fn get(store: &Store, tenant: &TenantId) -> Result<Overrides> {
     Ok(row.map(Overrides::from_row).unwrap_or_default())
 }
 
-/// Replaces the tenant's overrides (one upsert).
+/// Replaces the tenant's overrides (one upsert, in a transaction with its
+/// audit event).
 pub async fn set(store: &Store, tenant: &TenantId, o: Overrides) -> Result<()> {
+    in_tx(store, |txn| {
+        let tenant = tenant.clone();
+        Box::pin(async move { upsert(txn, &tenant, o).await })
+    })
+    .await
+}
+
+async fn upsert(txn: &DatabaseTransaction, tenant: &TenantId, o: Overrides) -> Result<()> {
+    audit::wrote(txn, tenant, "Tenant", tenant.as_str()).await?;
     let db = |v: Option<u32>| v.and_then(|v| i32::try_from(v).ok());
     tenant_limits::Entity::insert(tenant_limits::ActiveModel {
         tenant_id: Set(tenant.as_str().to_owned()),
@@ -50,7 +60,7 @@ pub async fn set(store: &Store, tenant: &TenantId, o: Overrides) -> Result<()> {
             ])
             .to_owned(),
     )
-    .exec_without_returning(store.conn())
+    .exec_without_returning(txn)
     .await?;
     Ok(())
 }

@@ -16,7 +16,7 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter
 
 use super::entities::{tenant_oauth, tenants};
 use super::tenants::Tenant;
-use super::{Store, in_tx, time};
+use super::{Store, audit, in_tx, time};
 use crate::domain::TenantId;
 use crate::error::{Error, Result};
 
@@ -82,8 +82,9 @@ pub async fn set(store: &Store, tenant: &TenantId, config: &OauthConfig) -> Resu
     // Delete, then insert: an upsert would, on MySQL, update whichever row
     // the unique (issuer, audience) key hits, even another tenant's.
     in_tx(store, |txn| {
-        let (row, id) = (row.clone(), tenant.as_str().to_owned());
+        let (row, id, tenant) = (row.clone(), tenant.as_str().to_owned(), tenant.clone());
         Box::pin(async move {
+            audit::wrote(txn, &tenant, "Tenant", tenant.as_str()).await?;
             tenant_oauth::Entity::delete_by_id(id).exec(txn).await?;
             tenant_oauth::Entity::insert(row).exec_without_returning(txn).await.map_err(|e| match e.sql_err() {
                 Some(SqlErr::UniqueConstraintViolation(_)) => Error::Uniqueness { field: "issuer and audience" },
@@ -99,7 +100,14 @@ pub async fn set(store: &Store, tenant: &TenantId, config: &OauthConfig) -> Resu
 
 /// Stops `tenant` accepting OAuth tokens; whether it did.
 pub async fn clear(store: &Store, tenant: &TenantId) -> Result<bool> {
-    let deleted = tenant_oauth::Entity::delete_by_id(tenant.as_str().to_owned()).exec(store.conn()).await?;
+    let deleted = in_tx(store, |txn| {
+        let tenant = tenant.clone();
+        Box::pin(async move {
+            audit::wrote(txn, &tenant, "Tenant", tenant.as_str()).await?;
+            Ok(tenant_oauth::Entity::delete_by_id(tenant.as_str().to_owned()).exec(txn).await?)
+        })
+    })
+    .await?;
     store.oauth_cache().clear();
     Ok(deleted.rows_affected > 0)
 }

@@ -96,11 +96,19 @@ pub async fn delete(store: &Store, tenant: &TenantId, urn: &str) -> Result<Optio
     let Some(schema) = all(store, tenant).await?.into_iter().find(|s| s.id.eq_ignore_ascii_case(urn.trim())) else {
         return Ok(None);
     };
-    tenant_schemas::Entity::delete_many()
-        .filter(tenant_schemas::Column::TenantId.eq(tenant.as_str()))
-        .filter(tenant_schemas::Column::Urn.eq(schema.id.as_str()))
-        .exec(store.conn())
-        .await?;
+    in_tx(store, |txn| {
+        let (tenant, urn) = (tenant.clone(), schema.id.clone());
+        Box::pin(async move {
+            audit::wrote(txn, &tenant, "Schema", &urn).await?;
+            tenant_schemas::Entity::delete_many()
+                .filter(tenant_schemas::Column::TenantId.eq(tenant.as_str()))
+                .filter(tenant_schemas::Column::Urn.eq(urn.as_str()))
+                .exec(txn)
+                .await?;
+            Ok(())
+        })
+    })
+    .await?;
     Ok(Some(schema.id))
 }
 

@@ -168,34 +168,53 @@ pub async fn resolve_cached(store: &Store, reference: &str) -> Result<Tenant> {
     Ok(tenant)
 }
 
-/// Renames a tenant and/or changes its mode.
+/// Renames a tenant and/or changes its mode (in a transaction with its
+/// audit event).
 pub async fn update(store: &Store, tenant: &TenantId, name: Option<&str>, mode: Option<Mode>) -> Result<()> {
-    let mut update = tenants::Entity::update_many().filter(tenants::Column::Id.eq(tenant.as_str()));
-    if let Some(name) = name {
-        update = update.col_expr(tenants::Column::Name, sea_orm::sea_query::Expr::value(valid_name(name)?));
-    }
-    if let Some(mode) = mode {
-        update = update.col_expr(tenants::Column::Mode, sea_orm::sea_query::Expr::value(mode.as_str()));
-    }
     if name.is_none() && mode.is_none() {
         return Ok(());
     }
-    update.exec(store.conn()).await.map_err(|e| match e.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => Error::Uniqueness { field: "name" },
-        _ => Error::Database(e),
-    })?;
+    let name = name.map(valid_name).transpose()?;
+    in_tx(store, |txn| {
+        let (name, tenant) = (name.clone(), tenant.clone());
+        Box::pin(async move {
+            audit::wrote(txn, &tenant, "Tenant", tenant.as_str()).await?;
+            let mut update = tenants::Entity::update_many().filter(tenants::Column::Id.eq(tenant.as_str()));
+            if let Some(name) = name {
+                update = update.col_expr(tenants::Column::Name, sea_orm::sea_query::Expr::value(name));
+            }
+            if let Some(mode) = mode {
+                update = update.col_expr(tenants::Column::Mode, sea_orm::sea_query::Expr::value(mode.as_str()));
+            }
+            update.exec(txn).await.map_err(|e| match e.sql_err() {
+                Some(SqlErr::UniqueConstraintViolation(_)) => Error::Uniqueness { field: "name" },
+                _ => Error::Database(e),
+            })?;
+            Ok(())
+        })
+    })
+    .await?;
     store.auth_cache().forget_tenant(tenant.as_str());
     Ok(())
 }
 
-/// Sets a tenant's state; this process forgets its cached credentials at
-/// once (other replicas within the cache's TTL).
+/// Sets a tenant's state (in a transaction with its audit event); this
+/// process forgets its cached credentials at once (other replicas within
+/// the cache's TTL).
 pub async fn set_state(store: &Store, tenant: &TenantId, state: State) -> Result<()> {
-    tenants::Entity::update_many()
-        .col_expr(tenants::Column::State, sea_orm::sea_query::Expr::value(state.as_str()))
-        .filter(tenants::Column::Id.eq(tenant.as_str()))
-        .exec(store.conn())
-        .await?;
+    in_tx(store, |txn| {
+        let tenant = tenant.clone();
+        Box::pin(async move {
+            audit::wrote(txn, &tenant, "Tenant", tenant.as_str()).await?;
+            tenants::Entity::update_many()
+                .col_expr(tenants::Column::State, sea_orm::sea_query::Expr::value(state.as_str()))
+                .filter(tenants::Column::Id.eq(tenant.as_str()))
+                .exec(txn)
+                .await?;
+            Ok(())
+        })
+    })
+    .await?;
     store.auth_cache().forget_tenant(tenant.as_str());
     Ok(())
 }

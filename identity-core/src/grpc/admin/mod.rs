@@ -4,7 +4,7 @@
 mod audit;
 mod credentials;
 mod limits;
-mod oauth;
+pub(in crate::grpc) mod oauth;
 mod schemas;
 mod tenants;
 

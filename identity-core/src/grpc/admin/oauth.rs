@@ -4,13 +4,13 @@ use proto::v1::*;
 use tonic::{Request, Response, Status};
 
 use crate::admin::oauth::{self as admin, OauthChange};
-use crate::auth::{self, Scope};
+use crate::auth::Scope;
 use crate::store::oauth::{Jwks, OauthConfig as Stored};
 use crate::store::tenants::{self, Tenant as StoredTenant};
 use crate::store::{self, Store};
 
 pub async fn set_tenant_oauth(store: &Store, req: Request<SetTenantOauthRequest>) -> Result<Response<Tenant>, Status> {
-    let principal = auth::authenticate(store, req.metadata()).await?;
+    let principal = crate::grpc::principal(store, &req).await?;
     principal.require(Scope::Admin)?;
     let r = req.into_inner();
     let change = OauthChange { issuer: r.issuer, audience: r.audience, jwks_url: r.jwks_url, jwks_json: r.jwks_json };

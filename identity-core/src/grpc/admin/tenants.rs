@@ -5,7 +5,7 @@ use proto::v1::*;
 use tonic::{Request, Response, Status};
 
 use super::super::principal;
-use super::super::tenants::tenant_message;
+use super::super::tenants::tenant_settings_message as tenant_message;
 use super::credentials::token_message;
 use crate::admin::tenants as admin;
 use crate::error::Error;
@@ -17,10 +17,10 @@ pub async fn create_tenant(
     req: Request<CreateTenantRequest>,
 ) -> Result<Response<CreateTenantResponse>, Status> {
     let actor = principal(store, &req).await?;
-    let r = req.into_inner();
+    let (_, extensions, r) = req.into_parts();
     let (tenant, token, secret) = admin::create(store, &actor, &r.name, &r.token_label).await?;
     Ok(Response::new(CreateTenantResponse {
-        tenant: Some(tenant_message(store, &tenant).await?),
+        tenant: Some(tenant_message(store, &extensions, &tenant).await?),
         token: Some(token_message(&token)),
         secret,
     }))
@@ -29,7 +29,7 @@ pub async fn create_tenant(
 pub async fn get_tenant(store: &Store, req: Request<GetTenantRequest>) -> Result<Response<Tenant>, Status> {
     let actor = principal(store, &req).await?;
     let t = admin::get(store, &actor, &req.get_ref().tenant).await?;
-    Ok(Response::new(tenant_message(store, &t).await?))
+    Ok(Response::new(tenant_message(store, req.extensions(), &t).await?))
 }
 
 pub async fn list_tenants(
@@ -47,14 +47,14 @@ pub async fn list_tenants(
     let (page, next) = admin::list(store, &actor, r.page_size, after.as_deref()).await?;
     let mut tenants = Vec::with_capacity(page.len());
     for t in &page {
-        tenants.push(tenant_message(store, t).await?);
+        tenants.push(tenant_message(store, req.extensions(), t).await?);
     }
     Ok(Response::new(ListTenantsResponse { tenants, next_page_token: next.map(hex::encode).unwrap_or_default() }))
 }
 
 pub async fn update_tenant(store: &Store, req: Request<UpdateTenantRequest>) -> Result<Response<Tenant>, Status> {
     let actor = principal(store, &req).await?;
-    let r = req.into_inner();
+    let (_, extensions, r) = req.into_parts();
     let paths = r.update_mask.map(|m| m.paths).unwrap_or_default();
     if paths.is_empty() {
         return Err(Error::MissingField { field: "update_mask" }.into());
@@ -74,19 +74,19 @@ pub async fn update_tenant(store: &Store, req: Request<UpdateTenantRequest>) -> 
         }
     }
     let t = admin::update(store, &actor, &r.tenant, name, mode).await?;
-    Ok(Response::new(tenant_message(store, &t).await?))
+    Ok(Response::new(tenant_message(store, &extensions, &t).await?))
 }
 
 pub async fn suspend_tenant(store: &Store, req: Request<SuspendTenantRequest>) -> Result<Response<Tenant>, Status> {
     let actor = principal(store, &req).await?;
     let t = admin::suspend(store, &actor, &req.get_ref().tenant).await?;
-    Ok(Response::new(tenant_message(store, &t).await?))
+    Ok(Response::new(tenant_message(store, req.extensions(), &t).await?))
 }
 
 pub async fn resume_tenant(store: &Store, req: Request<ResumeTenantRequest>) -> Result<Response<Tenant>, Status> {
     let actor = principal(store, &req).await?;
     let t = admin::resume(store, &actor, &req.get_ref().tenant).await?;
-    Ok(Response::new(tenant_message(store, &t).await?))
+    Ok(Response::new(tenant_message(store, req.extensions(), &t).await?))
 }
 
 pub async fn delete_tenant(

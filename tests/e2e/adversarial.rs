@@ -7,7 +7,10 @@
 //! Here: every SCIM endpoint and every user/group gRPC method with B's
 //! ids; every AdminService method of a tenant-bound admin with B's tenant
 //! (by id and by name), token, service account, schema URN and audit
-//! filter; `x-tenant-id` naming B on a bound credential.
+//! filter; `x-tenant-id` naming B on a bound credential; a suspended
+//! tenant on every SCIM endpoint (a 403 SCIM error) and on every service
+//! (PERMISSION_DENIED), writing nothing; a read-scope account on every
+//! write method, writing nothing.
 //!
 //! Elsewhere, so the suite's coverage is listed in one place:
 //! - credentials.rs: revoked tokens (`a_rotation_keeps_both_tokens_…`),
@@ -28,7 +31,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use tonic_types::StatusExt;
 
-use crate::credentials::{account, admin_client, req};
+use crate::credentials::{WITHIN, account, admin_client, reason, req, until_status};
 
 /// An id that names nothing, in any tenant.
 const UNKNOWN: &str = "9f1c7b2e-0000-4000-8000-00000000abcd";
@@ -655,4 +658,262 @@ e2e!(a_tenant_bound_admin_with_another_tenants_ids_manages_nothing_of_it, |app| 
     .unwrap();
     assert_eq!(accounts.len(), 1);
     assert!(accounts[0].revoked_us.is_none(), "B's account still good");
+});
+
+e2e!(a_suspended_tenant_gets_a_scim_403_on_every_endpoint_and_writes_nothing, |app| {
+    use proto::v1::*;
+
+    let ann = app.create_user("ann@acme.com").await;
+    let group = app.create_group("Acme").await;
+    let before = (app.get("/Users").await.body, app.get("/Groups").await.body);
+    let sa = account(&app, identity_core::auth::Scope::Admin, None).await;
+    let mut adm = admin_client(&app).await;
+    adm.suspend_tenant(req(&sa, None, SuspendTenantRequest { tenant: "acme".into() })).await.unwrap();
+    // Discovery is served from the edge's tenant cache: refused once it
+    // expires (admin.rs bounds how soon).
+    for path in ["/Users", "/ServiceProviderConfig", "/ResourceTypes", "/Schemas"] {
+        assert!(until_status(&app, &app.token, path, StatusCode::FORBIDDEN).await < WITHIN, "{path}");
+    }
+
+    let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "replace", "path": "active", "value": false}]});
+    let search = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "filter": "userName pr"});
+    let bulk = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": [{"method": "POST", "path": "/Users", "bulkId": "u", "data": okta_user("bulk@acme.com")}]});
+    let member = format!("/GroupMembers/{group}.{ann}");
+    for (method, path, body) in [
+        (Method::GET, "/Users".to_owned(), None),
+        (Method::POST, "/Users".to_owned(), Some(okta_user("new@acme.com"))),
+        (Method::POST, "/Users/.search".to_owned(), Some(search.clone())),
+        (Method::GET, format!("/Users/{ann}"), None),
+        (Method::PUT, format!("/Users/{ann}"), Some(okta_user("ann@acme.com"))),
+        (Method::PATCH, format!("/Users/{ann}"), Some(patch.clone())),
+        (Method::DELETE, format!("/Users/{ann}"), None),
+        (Method::GET, "/Groups".to_owned(), None),
+        (Method::POST, "/Groups".to_owned(), Some(json!({"displayName": "New"}))),
+        (Method::POST, "/Groups/.search".to_owned(), Some(swap(search.clone(), "userName", "displayName"))),
+        (Method::GET, format!("/Groups/{group}"), None),
+        (Method::PUT, format!("/Groups/{group}"), Some(json!({"displayName": "Renamed", "members": []}))),
+        (
+            Method::PATCH,
+            format!("/Groups/{group}"),
+            Some(
+                json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "replace", "path": "displayName", "value": "Renamed"}]}),
+            ),
+        ),
+        (Method::DELETE, format!("/Groups/{group}"), None),
+        (Method::GET, "/GroupMembers".to_owned(), None),
+        (Method::POST, "/GroupMembers".to_owned(), Some(json!({"group": {"value": group}, "member": {"value": ann}}))),
+        (Method::GET, member.clone(), None),
+        (Method::DELETE, member.clone(), None),
+        (Method::POST, "/.search".to_owned(), Some(search.clone())),
+        (Method::POST, "/Bulk".to_owned(), Some(bulk)),
+        (Method::GET, "/ServiceProviderConfig".to_owned(), None),
+        (Method::GET, "/ResourceTypes".to_owned(), None),
+        (Method::GET, "/ResourceTypes/User".to_owned(), None),
+        (Method::GET, "/Schemas".to_owned(), None),
+        (Method::GET, "/Schemas/urn:ietf:params:scim:schemas:core:2.0:User".to_owned(), None),
+    ] {
+        let a = app.call(method.clone(), &path, body).await;
+        assert_eq!(a.status, StatusCode::FORBIDDEN, "{method} {path}: {}", a.body);
+        assert_eq!(a.body["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error", "{method} {path}");
+    }
+
+    // gRPC: every service, read or write, PERMISSION_DENIED (TENANT_SUSPENDED).
+    let t = app.token.clone();
+    let (mut users, mut groups, mut schemas) =
+        (app.user_client().await, app.group_client().await, app.schema_client().await);
+    let user = || Some(User { user_name: "grpc@acme.com".into(), ..Default::default() });
+    let refusals = [
+        users.list_users(app.grpc(&t, ListUsersRequest::default())).await.map(drop),
+        users.get_user(app.grpc(&t, GetUserRequest { id: ann.clone() })).await.map(drop),
+        users.create_user(app.grpc(&t, CreateUserRequest { user: user(), ..Default::default() })).await.map(drop),
+        users.delete_user(app.grpc(&t, DeleteUserRequest { id: ann.clone(), expected_version: None })).await.map(drop),
+        groups.list_groups(app.grpc(&t, ListGroupsRequest::default())).await.map(drop),
+        groups
+            .delete_group(app.grpc(&t, DeleteGroupRequest { id: group.clone(), expected_version: None }))
+            .await
+            .map(drop),
+        groups
+            .delete_membership(
+                app.grpc(&t, DeleteMembershipRequest { group_id: group.clone(), member_id: ann.clone() }),
+            )
+            .await
+            .map(drop),
+        schemas.list_schemas(app.grpc(&t, ListSchemasRequest::default())).await.map(drop),
+        schemas
+            .create_schema(app.grpc(
+                &t,
+                CreateSchemaRequest {
+                    schema: Some(badge_schema("urn:ietf:params:scim:schemas:extension:late:2.0:User")),
+                    request_id: String::new(),
+                },
+            ))
+            .await
+            .map(drop),
+    ];
+    for (n, r) in refusals.into_iter().enumerate() {
+        let e = r.expect_err("refused");
+        assert_eq!(e.code(), tonic::Code::PermissionDenied, "call {n}: {e:?}");
+        assert_eq!(reason(&e), "ERROR_REASON_TENANT_SUSPENDED", "call {n}");
+    }
+
+    adm.resume_tenant(req(&sa, None, ResumeTenantRequest { tenant: "acme".into() })).await.unwrap();
+    until_status(&app, &app.token, "/Users", StatusCode::OK).await;
+    let after = (app.get("/Users").await.body, app.get("/Groups").await.body);
+    assert_eq!(after, before, "nothing was written while suspended");
+    assert!(!app.get("/Schemas").await.body.to_string().contains("extension:late:"));
+});
+
+e2e!(a_read_scope_account_writes_nothing_by_any_method, |app| {
+    use proto::v1::member_change::Op;
+    use proto::v1::*;
+
+    let ann = app.create_user("ann@acme.com").await;
+    let group = app.create_group("Acme").await;
+    let before = (app.get("/Users").await.body, app.get("/Groups").await.body, app.get("/Schemas").await.body);
+    let read = account(&app, identity_core::auth::Scope::Read, Some("acme")).await;
+    let (mut users, mut groups, mut schemas) =
+        (app.user_client().await, app.group_client().await, app.schema_client().await);
+    let user = || Some(User { user_name: "r@acme.com".into(), ..Default::default() });
+    let member = || Member { value: ann.clone(), display: String::new(), r#type: MemberType::User as i32 };
+    let writes = [
+        (
+            "CreateUser",
+            users
+                .create_user(req(&read, None, CreateUserRequest { user: user(), ..Default::default() }))
+                .await
+                .map(drop),
+        ),
+        (
+            "ReplaceUser",
+            users
+                .replace_user(req(
+                    &read,
+                    None,
+                    ReplaceUserRequest { id: ann.clone(), user: user(), expected_version: None },
+                ))
+                .await
+                .map(drop),
+        ),
+        (
+            "UpdateUser",
+            users
+                .update_user(req(
+                    &read,
+                    None,
+                    UpdateUserRequest {
+                        id: ann.clone(),
+                        user: Some(User { active: Some(false), ..Default::default() }),
+                        update_mask: Some(proto::prost_types::FieldMask { paths: vec!["active".into()] }),
+                        expected_version: None,
+                    },
+                ))
+                .await
+                .map(drop),
+        ),
+        (
+            "DeleteUser",
+            users
+                .delete_user(req(&read, None, DeleteUserRequest { id: ann.clone(), expected_version: None }))
+                .await
+                .map(drop),
+        ),
+        ("ImportUsers", users.import_users(req(&read, None, ImportUsersRequest::default())).await.map(drop)),
+        (
+            "CreateGroup",
+            groups
+                .create_group(req(
+                    &read,
+                    None,
+                    CreateGroupRequest {
+                        group: Some(Group { display_name: "R".into(), ..Default::default() }),
+                        request_id: String::new(),
+                    },
+                ))
+                .await
+                .map(drop),
+        ),
+        (
+            "ReplaceGroup",
+            groups
+                .replace_group(req(
+                    &read,
+                    None,
+                    ReplaceGroupRequest {
+                        id: group.clone(),
+                        group: Some(Group { display_name: "R".into(), ..Default::default() }),
+                        ..Default::default()
+                    },
+                ))
+                .await
+                .map(drop),
+        ),
+        (
+            "UpdateGroup",
+            groups
+                .update_group(req(
+                    &read,
+                    None,
+                    UpdateGroupRequest {
+                        id: group.clone(),
+                        member_changes: vec![MemberChange { op: Op::Add as i32, members: vec![member()] }],
+                        ..Default::default()
+                    },
+                ))
+                .await
+                .map(drop),
+        ),
+        (
+            "DeleteGroup",
+            groups
+                .delete_group(req(&read, None, DeleteGroupRequest { id: group.clone(), expected_version: None }))
+                .await
+                .map(drop),
+        ),
+        (
+            "CreateMembership",
+            groups
+                .create_membership(req(
+                    &read,
+                    None,
+                    CreateMembershipRequest {
+                        group_id: group.clone(),
+                        member: Some(member()),
+                        request_id: String::new(),
+                    },
+                ))
+                .await
+                .map(drop),
+        ),
+        (
+            "DeleteMembership",
+            groups
+                .delete_membership(req(
+                    &read,
+                    None,
+                    DeleteMembershipRequest { group_id: group.clone(), member_id: ann.clone() },
+                ))
+                .await
+                .map(drop),
+        ),
+        (
+            "CreateSchema",
+            schemas
+                .create_schema(req(
+                    &read,
+                    None,
+                    CreateSchemaRequest {
+                        schema: Some(badge_schema("urn:ietf:params:scim:schemas:extension:r:2.0:User")),
+                        request_id: String::new(),
+                    },
+                ))
+                .await
+                .map(drop),
+        ),
+    ];
+    for (what, r) in writes {
+        let e = r.expect_err(what);
+        assert_eq!(e.code(), tonic::Code::PermissionDenied, "{what}: {e:?}");
+    }
+    let after = (app.get("/Users").await.body, app.get("/Groups").await.body, app.get("/Schemas").await.body);
+    assert_eq!(after, before, "a read-scope account wrote");
 });

@@ -10,7 +10,8 @@
 //! filter; `x-tenant-id` naming B on a bound credential; a suspended
 //! tenant on every SCIM endpoint (a 403 SCIM error) and on every service
 //! (PERMISSION_DENIED), writing nothing; a read-scope account on every
-//! write method, writing nothing.
+//! write method, writing nothing; a write-scope account and a tenant
+//! token on every AdminService method.
 //!
 //! Elsewhere, so the suite's coverage is listed in one place:
 //! - credentials.rs: revoked tokens (`a_rotation_keeps_both_tokens_…`),
@@ -916,4 +917,66 @@ e2e!(a_read_scope_account_writes_nothing_by_any_method, |app| {
     }
     let after = (app.get("/Users").await.body, app.get("/Groups").await.body, app.get("/Schemas").await.body);
     assert_eq!(after, before, "a read-scope account wrote");
+});
+
+e2e!(a_write_scope_account_is_refused_by_every_admin_method, |app| {
+    use proto::v1::*;
+
+    let write = account(&app, identity_core::auth::Scope::Write, Some("acme")).await;
+    let mut adm = admin_client(&app).await;
+    let acme = || "acme".to_owned();
+    for secret in [&write, &app.token] {
+        macro_rules! r {
+            ($m:expr) => {
+                req(secret, None, $m)
+            };
+        }
+        let calls = [
+            (
+                "CreateTenant",
+                adm.create_tenant(r!(CreateTenantRequest { name: "x".into(), ..Default::default() })).await.map(drop),
+            ),
+            ("GetTenant", adm.get_tenant(r!(GetTenantRequest { tenant: acme() })).await.map(drop)),
+            ("ListTenants", adm.list_tenants(r!(ListTenantsRequest::default())).await.map(drop)),
+            ("SuspendTenant", adm.suspend_tenant(r!(SuspendTenantRequest { tenant: acme() })).await.map(drop)),
+            ("ResumeTenant", adm.resume_tenant(r!(ResumeTenantRequest { tenant: acme() })).await.map(drop)),
+            ("DeleteTenant", adm.delete_tenant(r!(DeleteTenantRequest { tenant: acme() })).await.map(drop)),
+            (
+                "IssueToken",
+                adm.issue_token(r!(IssueTokenRequest { tenant: acme(), ..Default::default() })).await.map(drop),
+            ),
+            ("ListTokens", adm.list_tokens(r!(ListTokensRequest { tenant: acme() })).await.map(drop)),
+            (
+                "ListServiceAccounts",
+                adm.list_service_accounts(r!(ListServiceAccountsRequest { tenant: acme() })).await.map(drop),
+            ),
+            (
+                "SetTenantLimits",
+                adm.set_tenant_limits(r!(SetTenantLimitsRequest { tenant: acme(), ..Default::default() }))
+                    .await
+                    .map(drop),
+            ),
+            (
+                "SetTenantOauth",
+                adm.set_tenant_oauth(r!(SetTenantOauthRequest { tenant: acme(), ..Default::default() }))
+                    .await
+                    .map(drop),
+            ),
+            (
+                "ListTenantSchemas",
+                adm.list_tenant_schemas(r!(ListTenantSchemasRequest { tenant: acme() })).await.map(drop),
+            ),
+            (
+                "ListAuditEvents",
+                adm.list_audit_events(r!(ListAuditEventsRequest { tenant: acme(), ..Default::default() }))
+                    .await
+                    .map(drop),
+            ),
+        ];
+        for (what, res) in calls {
+            let e = res.expect_err(what);
+            assert_eq!(e.code(), tonic::Code::PermissionDenied, "{what}: {e:?}");
+        }
+    }
+    assert_eq!(app.get("/Users").await.status, StatusCode::OK, "acme still active");
 });

@@ -391,6 +391,7 @@ e2e!(the_listing_is_per_tenant_paged_filtered_and_admin_only, |app| {
     let page = Page::parse(10, "", 0, false).unwrap();
     let denied =
         admin_audit::list(&app.store, &bound, Listing { tenant: "acme".into(), ..Default::default() }, &page).await;
+    // Another tenant looks unknown to it (no oracle: see adversarial.rs).
     assert!(matches!(denied, Err(identity_core::error::Error::NotFound { .. })));
     let mut rpc = AdminServiceClient::connect(app.core_url.clone()).await.unwrap();
     let refused = rpc

@@ -17,15 +17,32 @@ async fn warm_up(app: &TestApp) {
     let _ = app.get("/Users?count=0").await;
 }
 
+/// Statements that refresh a short-lived per-credential cache (the
+/// credential -> tenant lookup and a credential's coarse last-used time,
+/// every 2 s and 60 s; a tenant's limit overrides, every 2 s). They are not
+/// part of a request's cost in steady state, but one falls inside the
+/// measured window whenever a cache expires during the test on a busy
+/// machine, so they are counted apart.
+fn cache_refresh(sql: &str) -> bool {
+    ["api_tokens", "service_accounts", "tenant_limits"].iter().any(|t| sql.contains(t))
+}
+
 /// Runs the request after a warm-up and fails when it costs more
-/// statements than its budget; gives its answer.
+/// statements than its budget (cache refreshes aside); gives its answer.
 macro_rules! within {
     ($app:expr, $budget:expr, $what:expr, $req:expr) => {{
         warm_up(&$app).await;
+        $app.store.record_statements(true);
         let before = $app.store.statements();
         let answer: Answer = $req.await;
-        let used = $app.store.statements() - before;
-        eprintln!("{:?} {}: {} statements (budget {})", $app.backend, $what, used, $budget);
+        let total = $app.store.statements() - before;
+        let refreshes = $app.store.recorded().iter().filter(|s| cache_refresh(s)).count() as u64;
+        $app.store.record_statements(false);
+        let used = total - refreshes;
+        eprintln!(
+            "{:?} {}: {} statements (budget {}; {} cache refreshes apart)",
+            $app.backend, $what, used, $budget, refreshes
+        );
         assert!(answer.status.is_success(), "{}: {} {}", $what, answer.status, answer.body);
         assert!(used <= $budget, "{} used {} statements; its budget is {}", $what, used, $budget);
         answer

@@ -4,8 +4,9 @@
 //! signed with a key of the issuer's JWKS (RFC 7517), as Okta's OIN apps
 //! and Entra's gallery apps send them; its own bearer tokens keep working.
 
+use crate::admin::tenants::visible;
+use crate::auth::Principal;
 use crate::auth::oauth::{KeySet, MAX_BYTES};
-use crate::auth::{Principal, Scope};
 use crate::error::{Error, Result};
 use crate::store::Store;
 use crate::store::oauth::{self as store, Jwks, OauthConfig};
@@ -32,11 +33,9 @@ pub async fn set_tenant_oauth(
     tenant: &str,
     change: &OauthChange,
 ) -> Result<(Tenant, Option<OauthConfig>)> {
-    actor.require(Scope::Admin)?;
-    let tenant = store::find_tenant(store, tenant.trim()).await?;
-    if actor.bound && actor.tenant.as_ref().is_none_or(|t| t.id != tenant.id) {
-        return Err(Error::PermissionDenied("this credential administers another tenant".to_owned()));
-    }
+    // Another tenant than a bound admin's own is NOT_FOUND, exactly as an
+    // unknown one: no oracle telling which tenants exist.
+    let tenant = visible(store, actor, tenant).await?;
     let config = parse(change)?;
     match &config {
         Some(config) => store::set(store, &tenant.id, config).await?,

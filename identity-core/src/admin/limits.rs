@@ -2,7 +2,7 @@
 //! `identity-core tenant set-limits` / `get-limits` and
 //! AdminService.SetTenantLimits. Enforced by [`crate::limits`].
 
-use crate::auth::{Principal, Scope};
+use crate::auth::Principal;
 use crate::error::{Error, Result};
 use crate::store::Store;
 use crate::store::limits::{self, Overrides};
@@ -36,22 +36,10 @@ impl Requested {
     }
 }
 
-/// The tenant named by `tenant` (id or name), as `actor` may see it: an
-/// admin bound to a tenant sees only that one (others are NOT_FOUND, as
-/// unknown ones are).
-async fn visible_tenant(store: &Store, actor: &Principal, tenant: &str) -> Result<Tenant> {
-    actor.require(Scope::Admin)?;
-    let t = limits::find_tenant(store, tenant.trim()).await?;
-    if actor.bound && actor.tenant.as_ref().is_none_or(|own| own.id != t.id) {
-        return Err(Error::NotFound { kind: "Tenant", id: tenant.to_owned() });
-    }
-    Ok(t)
-}
-
 /// Replaces the tenant's overrides; returns the tenant and them.
 pub async fn set(store: &Store, actor: &Principal, tenant: &str, requested: Requested) -> Result<(Tenant, Overrides)> {
     let overrides = requested.overrides()?;
-    let t = visible_tenant(store, actor, tenant).await?;
+    let t = super::tenants::visible(store, actor, tenant).await?;
     limits::set(store, &t.id, overrides).await?;
     tracing::info!(tenant = %t.name, actor = %actor.credential_id, ?overrides, "tenant limits set");
     Ok((t, overrides))
@@ -59,7 +47,7 @@ pub async fn set(store: &Store, actor: &Principal, tenant: &str, requested: Requ
 
 /// The tenant and its overrides.
 pub async fn get(store: &Store, actor: &Principal, tenant: &str) -> Result<(Tenant, Overrides)> {
-    let t = visible_tenant(store, actor, tenant).await?;
+    let t = super::tenants::visible(store, actor, tenant).await?;
     let overrides = limits::get(store, &t.id).await?;
     Ok((t, overrides))
 }

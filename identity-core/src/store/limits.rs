@@ -3,13 +3,12 @@
 //! cache period, written by [`crate::admin::limits`].
 
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, DatabaseTransaction, EntityTrait};
 
-use super::entities::{tenant_limits, tenants};
-use super::tenants::Tenant;
+use super::entities::tenant_limits;
 use super::{Store, audit, in_tx};
 use crate::domain::TenantId;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// A tenant's overrides; `None`: the server's default.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -63,14 +62,4 @@ async fn upsert(txn: &DatabaseTransaction, tenant: &TenantId, o: Overrides) -> R
     .exec_without_returning(txn)
     .await?;
     Ok(())
-}
-
-/// The tenant whose id or name is `id_or_name` (AdminService's `tenant`
-/// fields take either).
-pub async fn find_tenant(store: &Store, id_or_name: &str) -> Result<Tenant> {
-    let row = tenants::Entity::find()
-        .filter(Condition::any().add(tenants::Column::Id.eq(id_or_name)).add(tenants::Column::Name.eq(id_or_name)))
-        .one(store.conn())
-        .await?;
-    row.map(Tenant::from).ok_or_else(|| Error::NotFound { kind: "Tenant", id: id_or_name.to_owned() })
 }

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, SqlErr};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, SqlErr};
 
 use super::entities::{tenant_oauth, tenants};
 use super::tenants::Tenant;
@@ -144,15 +144,6 @@ pub async fn trust(store: &Store, issuer: &str, audiences: &[String]) -> Result<
     };
     store.oauth_cache().put(key, found.clone());
     Ok(found)
-}
-
-/// The tenant whose id or name is `id_or_name`.
-pub async fn find_tenant(store: &Store, id_or_name: &str) -> Result<Tenant> {
-    let row = tenants::Entity::find()
-        .filter(Condition::any().add(tenants::Column::Id.eq(id_or_name)).add(tenants::Column::Name.eq(id_or_name)))
-        .one(store.conn())
-        .await?;
-    row.map(Tenant::from).ok_or_else(|| Error::NotFound { kind: "Tenant", id: id_or_name.to_owned() })
 }
 
 /// A token's (issuer, audiences).

@@ -242,6 +242,12 @@ def machine(w, summary, args):
     )
     w(f"| peer | scim2-server {peer_version} (PyPI, `InMemoryStorage`, threaded wsgiref server) |")
     w(f"| sysbench | {sh('sysbench', '--version')} |")
+    if info.get("core_limits"):
+        w(
+            f"| identity-core tenant limits | `{info['core_limits']}` on every `serve`: above anything a scenario "
+            "reaches, so the service is measured, not its limiter (the defaults are 200 calls/s and 8 in flight "
+            "per tenant per replica) |"
+        )
     if info.get("galera"):
         w(f"| Galera cluster (`--galera`, node 1) | {info['galera']} |")
     dirty = " **(dirty tree)**" if info.get("dirty") else ""

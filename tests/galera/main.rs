@@ -9,6 +9,7 @@ mod cluster;
 mod node_loss;
 mod races;
 mod stack;
+mod statements;
 mod write_sets;
 
 /// A cluster test: skipped without `GALERA_TEST=1`, one at a time, on a

@@ -18,6 +18,7 @@ use sea_orm::sqlx::{self, ConnectOptions as _, Connection as _, Executor as _};
 use sea_orm::{ConnAcquireErr, ConnectOptions, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, RuntimeErr};
 
 use super::Store;
+use super::stats::Stats;
 use crate::config::DbConfig;
 use crate::error::{Error, Result};
 
@@ -63,9 +64,12 @@ const MARK: &str = "in_tx";
 const ER_SP_DOES_NOT_EXIST: u16 = 1305;
 
 /// Sets a savepoint at the start of a transaction on Galera (see [`check_mark`]).
-pub(super) async fn mark(txn: &DatabaseTransaction) -> Result<()> {
+/// Both statements are counted in `stats`, like every other statement.
+pub(super) async fn mark(txn: &DatabaseTransaction, stats: &Stats) -> Result<()> {
     if on_galera(txn) {
-        txn.execute_unprepared(&format!("SAVEPOINT {MARK}")).await?;
+        let sql = format!("SAVEPOINT {MARK}");
+        stats.unprepared(&sql);
+        txn.execute_unprepared(&sql).await?;
     }
     Ok(())
 }
@@ -79,11 +83,13 @@ pub(super) async fn mark(txn: &DatabaseTransaction) -> Result<()> {
 /// run outside it and COMMIT "succeeds" with the earlier work gone.
 /// The cluster suite (tests/galera) caught it as acknowledged writes that no
 /// node held.
-pub(super) async fn check_mark(txn: &DatabaseTransaction) -> Result<()> {
+pub(super) async fn check_mark(txn: &DatabaseTransaction, stats: &Stats) -> Result<()> {
     if !on_galera(txn) {
         return Ok(());
     }
-    match txn.execute_unprepared(&format!("RELEASE SAVEPOINT {MARK}")).await {
+    let sql = format!("RELEASE SAVEPOINT {MARK}");
+    stats.unprepared(&sql);
+    match txn.execute_unprepared(&sql).await {
         Ok(_) => Ok(()),
         Err(e) if mysql_number(&e) == Some(ER_SP_DOES_NOT_EXIST) => {
             tracing::warn!("transaction rolled back by the cluster without an error; retrying it");

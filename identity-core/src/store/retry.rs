@@ -41,12 +41,12 @@ where
             store.stats().statement();
             let txn = store.conn().begin().await?;
             drop(waiting);
-            cluster::mark(&txn).await?;
+            cluster::mark(&txn, store.stats()).await?;
             let result = work(&txn).await;
             store.stats().statement();
             match result {
                 Ok(v) => {
-                    cluster::check_mark(&txn).await?;
+                    cluster::check_mark(&txn, store.stats()).await?;
                     txn.commit().await?;
                     Ok(v)
                 }
@@ -54,7 +54,9 @@ where
                     // A transaction the cluster silently rolled back fails
                     // in odd ways (a row it just wrote is "not found"):
                     // that is a conflict, retried.
-                    let e = if !retryable(&e) && matches!(cluster::check_mark(&txn).await, Err(Error::Conflict)) {
+                    let e = if !retryable(&e)
+                        && matches!(cluster::check_mark(&txn, store.stats()).await, Err(Error::Conflict))
+                    {
                         Error::Conflict
                     } else {
                         e

@@ -1,6 +1,8 @@
 //! What the store sends the database, counted: every statement the pool
-//! executes (reported by SeaORM's metric callback) plus the BEGIN, COMMIT
-//! and ROLLBACK of each transaction (see [`super::retry`]). Per store, so
+//! executes (reported by SeaORM's metric callback), the BEGIN, COMMIT
+//! and ROLLBACK of each transaction (see [`super::retry`]) and, on Galera,
+//! its savepoint and release (see [`super::cluster`]; the callback does not
+//! see them). Per store, so
 //! two stores in one process (tests) never mix their counts.
 
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
@@ -72,12 +74,24 @@ impl Stats {
         self.log.lock().map(|l| l.clone()).unwrap_or_default()
     }
 
+    /// Counts (and, while recording, keeps) a statement sent without
+    /// SeaORM's metric callback seeing it: `execute_unprepared` reports
+    /// nothing to the callback.
+    pub fn unprepared(&self, sql: &str) {
+        self.statement();
+        self.keep_with(|| sql.to_owned());
+    }
+
     fn keep(&self, stmt: &sea_orm::Statement) {
+        self.keep_with(|| format!("{} {:?}", stmt.sql, stmt.values));
+    }
+
+    fn keep_with(&self, text: impl FnOnce() -> String) {
         if self.recording.load(Ordering::Relaxed)
             && let Ok(mut log) = self.log.lock()
             && log.len() < LOG_CAPACITY
         {
-            log.push(format!("{} {:?}", stmt.sql, stmt.values));
+            log.push(text());
         }
     }
 }

@@ -368,6 +368,16 @@ def galera_section(w, summary, sizes):
     if info.get("galera"):
         started = info.get("galera_started", "unknown")
         w(f"Cluster: {info['galera']}; started by this run: {started}.\n")
+    w(
+        "Reading these numbers: the three nodes, the cores, the edges and the load tool share this one "
+        "machine's cores, so a cluster cannot be faster here than one server. What the section measures is "
+        "what replication costs each request (every commit is certified and applied on all three nodes) and "
+        "what writes through two nodes at once cost: writes that touch the same row through different nodes "
+        "(the group scenarios change one group's row every time) conflict, and the loser is retried whole. "
+        "A write on a Galera node also sends two statements more than on one server, the savepoint and its "
+        "release that catch a transaction the cluster rolled back without an error (README, \"Running on a "
+        "Galera cluster\").\n"
+    )
 
     w("### Conflicts and retries\n")
     w(
